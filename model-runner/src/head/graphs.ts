@@ -1,0 +1,120 @@
+import { GraphBuilder } from '../onnx/graph.ts';
+import type { HeadParams } from './params.ts';
+
+/**
+ * ONNX graphs of the head (paper section 2.4). Both graphs take embeddings [N, dims[0]] (N symbolic).
+ *
+ * The training step is one graph: forward, the hand-derived backward of `reference.ts` and the SGD-with-momentum
+ * update in PyTorch's form (v ← μ·v + g;  θ ← θ − lr·v; no dampening, no weight decay). Weights and velocities are
+ * graph inputs and outputs, not initializers, so the caller keeps the state between steps and the same compiled
+ * session serves every step; the learning rate is an input so the ×0.1 decay needs no rebuild.
+ */
+
+/** Names of the training graph's state values for layer l. */
+export const stateNames = (l: number) => ({
+  weight: `fc${l}_weight`,
+  bias: `fc${l}_bias`,
+  weightVelocity: `fc${l}_weight_velocity`,
+  biasVelocity: `fc${l}_bias_velocity`,
+});
+/** The updated value of a state input is output under this name. */
+export const nextName = (name: string): string => `${name}_next`;
+
+export const TRAIN_INPUTS = {
+  embeddings: 'embeddings',
+  /** One-hot targets [N, classes] (float32). */
+  targets: 'targets',
+  /** Per-sample loss weights [N]: the class weight of its label, or 1. */
+  sampleWeights: 'sample_weights',
+  /** Scalar float32 learning rate. */
+  learningRate: 'learning_rate',
+} as const;
+export const TRAIN_LOSS = 'loss';
+
+export const INFERENCE_INPUT = 'embeddings';
+export const INFERENCE_OUTPUT = 'probabilities';
+
+export function buildTrainingGraph(dims: readonly number[], momentum = 0.9): Uint8Array {
+  const g = new GraphBuilder('head_training_step');
+  const layers = dims.length - 1;
+  const classes = dims[layers];
+  const x = g.input(TRAIN_INPUTS.embeddings, 'float32', ['N', dims[0]]);
+  const targets = g.input(TRAIN_INPUTS.targets, 'float32', ['N', classes]);
+  const sampleWeights = g.input(TRAIN_INPUTS.sampleWeights, 'float32', ['N']);
+  const lr = g.input(TRAIN_INPUTS.learningRate, 'float32', []);
+  const state = Array.from({ length: layers }, (_, l) => {
+    const names = stateNames(l);
+    const shapeW = [dims[l], dims[l + 1]];
+    const shapeB = [dims[l + 1]];
+    g.input(names.weight, 'float32', shapeW);
+    g.input(names.bias, 'float32', shapeB);
+    g.input(names.weightVelocity, 'float32', shapeW);
+    g.input(names.biasVelocity, 'float32', shapeB);
+    return { names, shapeW, shapeB };
+  });
+
+  // Forward: z_l = a_{l-1}·W_l + b_l, a_l = relu(z_l); the last z is the logits.
+  const activations: string[] = [x];
+  const preActivations: string[] = [];
+  for (let l = 0; l < layers; l++) {
+    const { weight, bias } = state[l].names;
+    const z = g.op('Gemm', [activations[l], weight, bias], {}, { output: `fc${l}_z` });
+    preActivations.push(z);
+    if (l + 1 < layers) activations.push(g.op('Relu', [z], {}, { output: `fc${l}_a` }));
+  }
+  const logits = preActivations[layers - 1];
+
+  // Loss: weighted mean cross-entropy, L = −Σ_i ŵ_i Σ_c t_ic log p_ic with ŵ = w / Σw (PyTorch's weighted "mean").
+  const logP = g.op('LogSoftmax', [logits], { axis: 1 });
+  const p = g.op('Exp', [logP]);
+  const normalized = g.op('Div', [sampleWeights, g.op('ReduceSum', [sampleWeights], { keepdims: 0 })]);
+  const rowWeights = g.op('Unsqueeze', [normalized, g.int64s([1])]); // [N, 1]
+  const perSample = g.op('Mul', [g.op('Mul', [targets, logP]), rowWeights]);
+  g.op('Neg', [g.op('ReduceSum', [perSample], { keepdims: 0 })], {}, { output: TRAIN_LOSS });
+  g.output(TRAIN_LOSS, 'float32', []);
+
+  // Backward: ∂L/∂logits = ŵ_i (p_i − t_i); then per layer ∂W = aᵀ·∂z, ∂b = Σ_rows ∂z, ∂a = ∂z·Wᵀ, ReLU mask.
+  const mu = g.float32s([momentum], [], 'momentum');
+  const zero = g.float32s([0], [], 'zero');
+  const rows = g.int64s([0], 'axis_rows');
+  let dz = g.op('Mul', [g.op('Sub', [p, targets]), rowWeights], {}, { output: `fc${layers - 1}_dz` });
+  for (let l = layers - 1; l >= 0; l--) {
+    const { names, shapeW, shapeB } = state[l];
+    const gradW = g.op('Gemm', [activations[l], dz], { transA: 1 }, { output: `fc${l}_weight_grad` });
+    const gradB = g.op('ReduceSum', [dz, rows], { keepdims: 0 }, { output: `fc${l}_bias_grad` });
+    if (l > 0) {
+      const da = g.op('Gemm', [dz, names.weight], { transB: 1 });
+      const active = g.op('Greater', [preActivations[l - 1], zero]);
+      dz = g.op('Where', [active, da, zero], {}, { output: `fc${l - 1}_dz` });
+    }
+    // SGD with momentum.
+    for (const [param, velocity, grad, shape] of [
+      [names.weight, names.weightVelocity, gradW, shapeW],
+      [names.bias, names.biasVelocity, gradB, shapeB],
+    ] as const) {
+      const v = g.op('Add', [g.op('Mul', [velocity, mu]), grad], {}, { output: nextName(velocity) });
+      g.op('Sub', [param, g.op('Mul', [v, lr])], {}, { output: nextName(param) });
+      g.output(nextName(param), 'float32', [...shape]);
+      g.output(nextName(velocity), 'float32', [...shape]);
+    }
+  }
+  return g.toBytes({ docString: 'Platina head: one SGD-momentum training step (paper section 2.4)' });
+}
+
+/**
+ * Inference graph with the trained weights as initializers: embeddings [N, 512] → probabilities [N, 2]
+ * (column 1 = abnormal). Returned as a builder so the export can merge it behind the backbone.
+ */
+export function buildInferenceGraph(params: HeadParams): GraphBuilder {
+  const g = new GraphBuilder('head_inference');
+  let a = g.input(INFERENCE_INPUT, 'float32', ['N', params[0].inputs]);
+  params.forEach((layer, l) => {
+    const w = g.initializer(`fc${l}_weight`, 'float32', [layer.inputs, layer.outputs], layer.weight);
+    const b = g.initializer(`fc${l}_bias`, 'float32', [layer.outputs], layer.bias);
+    const z = g.op('Gemm', [a, w, b], {}, { output: `fc${l}_z` });
+    a = l + 1 < params.length ? g.op('Relu', [z], {}, { output: `fc${l}_a` }) : z;
+  });
+  g.op('Softmax', [a], { axis: 1 }, { output: INFERENCE_OUTPUT });
+  g.output(INFERENCE_OUTPUT, 'float32', ['N', params[params.length - 1].outputs]);
+  return g;
+}

@@ -1,0 +1,72 @@
+import { createRandom } from './random.ts';
+
+/**
+ * The classifier head of paper section 2.4: the backbone's last fully connected layer (512→1000), then fully
+ * connected layers of 512 and 256 units and a 2-way softmax. ReLU between the layers is our reading (DOMAIN.md):
+ * the paper names no activation.
+ */
+export const HEAD_DIMS: readonly number[] = [512, 1000, 512, 256, 2];
+
+/** One fully connected layer, y = x·W + b, with W stored row-major as [inputs, outputs] (ONNX Gemm without transB). */
+export interface DenseLayer {
+  inputs: number;
+  outputs: number;
+  weight: Float32Array;
+  bias: Float32Array;
+}
+
+export type HeadParams = DenseLayer[];
+
+/** A fully connected layer in PyTorch's layout: weight [outputs, inputs] row-major, as torchvision's `fc`. */
+export interface TorchLinear {
+  weight: Float32Array;
+  bias: Float32Array;
+}
+
+export interface InitHeadOptions {
+  seed: number;
+  /** The backbone's own fc (512→1000, torchvision layout) when it has one: the paper fine-tunes that layer. */
+  backboneFc?: TorchLinear | null;
+  /** Layer widths, input first; the paper's head unless a test asks for a small one. */
+  dims?: readonly number[];
+}
+
+/**
+ * Seeded initial parameters. Layers without pretrained weights get He (Kaiming normal) initialisation,
+ * N(0, 2 / fan_in), zero bias — the usual choice in front of ReLU. fc0 copies the backbone's fc when given.
+ */
+export function initHead({ seed, backboneFc = null, dims = HEAD_DIMS }: InitHeadOptions): HeadParams {
+  const random = createRandom(seed);
+  const layers: HeadParams = [];
+  for (let l = 0; l + 1 < dims.length; l++) {
+    const inputs = dims[l];
+    const outputs = dims[l + 1];
+    const weight = new Float32Array(inputs * outputs);
+    const bias = new Float32Array(outputs);
+    if (l === 0 && backboneFc) {
+      if (backboneFc.weight.length !== inputs * outputs || backboneFc.bias.length !== outputs) {
+        throw new Error(
+          `backbone fc has ${backboneFc.weight.length} weights and ${backboneFc.bias.length} biases; ` +
+            `the head's first layer needs ${inputs}×${outputs} and ${outputs}`,
+        );
+      }
+      // torchvision stores [outputs, inputs]; we store [inputs, outputs].
+      for (let o = 0; o < outputs; o++)
+        for (let i = 0; i < inputs; i++) weight[i * outputs + o] = backboneFc.weight[o * inputs + i];
+      bias.set(backboneFc.bias);
+    } else {
+      const std = Math.sqrt(2 / inputs);
+      for (let k = 0; k < weight.length; k++) weight[k] = random.normal() * std;
+    }
+    layers.push({ inputs, outputs, weight, bias });
+  }
+  return layers;
+}
+
+export function cloneHead(params: HeadParams): HeadParams {
+  return params.map((p) => ({ ...p, weight: p.weight.slice(), bias: p.bias.slice() }));
+}
+
+export function parameterCount(params: HeadParams): number {
+  return params.reduce((n, p) => n + p.weight.length + p.bias.length, 0);
+}

@@ -1,0 +1,235 @@
+import ort from 'onnxruntime-node';
+import {
+  buildInferenceGraph,
+  buildTrainingGraph,
+  INFERENCE_INPUT,
+  INFERENCE_OUTPUT,
+  nextName,
+  stateNames,
+  TRAIN_INPUTS,
+  TRAIN_LOSS,
+} from './graphs.ts';
+import { HEAD_DIMS, initHead } from './params.ts';
+import type { HeadParams, TorchLinear } from './params.ts';
+import { createRandom, permutation } from './random.ts';
+
+/** The paper's flips, p = 0.5 each for horizontal and vertical: none, horizontal, vertical, both. */
+export const FLIP_VARIANTS = 4;
+
+/**
+ * Embeddings of images × flip variants, row (image i, variant v) at ((i·variants) + v)·dim. Variant 0 is the
+ * unflipped image. With a frozen backbone and flips as the only augmentation, drawing one of the four cached
+ * variants per image per epoch is exactly the paper's random flipping (DOMAIN.md, section 2.4).
+ */
+export interface EmbeddingTable {
+  vectors: Float32Array;
+  images: number;
+  variants: number;
+  dim: number;
+}
+
+/**
+ * Defaults follow paper section 2.4 and DOMAIN.md: 50 epochs, lr 0.001 × 0.1 every 10 epochs, SGD momentum 0.9.
+ * Batch size is unstated in the paper; we use 16 (≈ 41 steps per epoch on ~650 training images): small enough for
+ * many updates at lr 0.001, large enough that per-step runtime overhead stays small.
+ */
+export const TRAINING_DEFAULTS = {
+  epochs: 50,
+  batchSize: 16,
+  learningRate: 0.001,
+  decayEvery: 10,
+  decayFactor: 0.1,
+  momentum: 0.9,
+} as const;
+
+export interface EpochReport {
+  epoch: number;
+  epochs: number;
+  /** Mean training loss over the epoch's batches (weighted by batch size). */
+  loss: number;
+  learningRate: number;
+}
+
+export interface TrainHeadOptions {
+  seed: number;
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  decayEvery?: number;
+  decayFactor?: number;
+  momentum?: number;
+  /**
+   * Class-weighted cross-entropy (the paper's future work, section 5): explicit [normal, abnormal] weights, or
+   * 'balanced' = n / (2·n_class) on the training set. Off (null) by default until it wins on held-out bundles.
+   */
+  classWeights?: readonly [number, number] | 'balanced' | null;
+  /** The backbone's fc (torchvision layout) to start fc0 from; He initialisation otherwise. */
+  backboneFc?: TorchLinear | null;
+  /** Layer widths (tests use small heads); the paper's head by default. */
+  dims?: readonly number[];
+  onEpoch?: (report: EpochReport) => void | Promise<void>;
+}
+
+export interface TrainedHead {
+  params: HeadParams;
+  losses: number[];
+  batchSize: number;
+  steps: number;
+}
+
+const trainingSessions = new Map<string, Promise<ort.InferenceSession>>();
+
+/** One compiled training-step session per head shape; the state travels as inputs, so sessions are reusable. */
+function trainingSession(dims: readonly number[], momentum: number): Promise<ort.InferenceSession> {
+  const key = `${dims.join('x')}@${momentum}`;
+  let session = trainingSessions.get(key);
+  if (!session) {
+    session = ort.InferenceSession.create(buildTrainingGraph(dims, momentum), {
+      graphOptimizationLevel: 'all',
+    });
+    trainingSessions.set(key, session);
+  }
+  return session;
+}
+
+function resolveClassWeights(
+  option: TrainHeadOptions['classWeights'],
+  labels: ArrayLike<number>,
+  indices: ArrayLike<number>,
+): [number, number] {
+  if (!option) return [1, 1];
+  if (option !== 'balanced') return [option[0], option[1]];
+  const counts = [0, 0];
+  for (let k = 0; k < indices.length; k++) counts[labels[indices[k]]]++;
+  if (counts[0] === 0 || counts[1] === 0) return [1, 1];
+  const n = indices.length;
+  return [n / (2 * counts[0]), n / (2 * counts[1])];
+}
+
+/**
+ * Trains the head on the images `indices` (labels: 1 = abnormal) with one ONNX Runtime session running the whole
+ * training step. Reproducible for a seed: the initialisation, the batch order and the flip draws all come from it.
+ *
+ * Weights and velocities stay in two sets of ort Tensors used in turn: a step reads set A and writes set B in place
+ * (pre-allocated outputs), the next step reads B and writes A, so no step allocates or copies the ~1.2 M parameters.
+ */
+export async function trainHead(
+  table: EmbeddingTable,
+  labels: ArrayLike<number>,
+  indices: ArrayLike<number>,
+  options: TrainHeadOptions,
+): Promise<TrainedHead> {
+  const o = { ...TRAINING_DEFAULTS, ...options };
+  const dims = options.dims ?? HEAD_DIMS;
+  if (table.dim !== dims[0])
+    throw new Error(`embeddings have ${table.dim} values; the head expects ${dims[0]}`);
+  const n = indices.length;
+  if (n === 0) throw new Error('no training images');
+  const classes = dims[dims.length - 1];
+  const session = await trainingSession(dims, o.momentum);
+  const initial = initHead({ seed: o.seed, backboneFc: options.backboneFc, dims });
+  const classWeights = resolveClassWeights(options.classWeights, labels, indices);
+
+  const tensor = (data: Float32Array, shape: readonly number[]) =>
+    new ort.Tensor('float32', data, [...shape]);
+  type State = Record<string, ort.Tensor>;
+  const current: State = {};
+  const spare: State = {};
+  initial.forEach((layer, l) => {
+    const names = stateNames(l);
+    const shapeW = [layer.inputs, layer.outputs];
+    const shapeB = [layer.outputs];
+    current[names.weight] = tensor(layer.weight, shapeW);
+    current[names.bias] = tensor(layer.bias, shapeB);
+    current[names.weightVelocity] = tensor(new Float32Array(layer.weight.length), shapeW);
+    current[names.biasVelocity] = tensor(new Float32Array(layer.bias.length), shapeB);
+    for (const name of Object.values(names)) {
+      const t = current[name];
+      spare[name] = tensor(new Float32Array(t.size), t.dims);
+    }
+  });
+  const stateKeys = Object.keys(current);
+  let stateIn = current;
+  let stateOut = spare;
+
+  // A separate stream from the initialisation's, so changing the epochs never changes the initial weights.
+  const random = createRandom((o.seed ^ 0x5bd1e995) >>> 0);
+  const dim = table.dim;
+  const losses: number[] = [];
+  let steps = 0;
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    const learningRate = o.learningRate * o.decayFactor ** Math.floor(epoch / o.decayEvery);
+    const lrTensor = tensor(Float32Array.of(learningRate), []);
+    const order = permutation(n, random);
+    let lossSum = 0;
+    for (let start = 0; start < n; start += o.batchSize) {
+      const size = Math.min(o.batchSize, n - start);
+      const x = new Float32Array(size * dim);
+      const targets = new Float32Array(size * classes);
+      const weights = new Float32Array(size);
+      for (let r = 0; r < size; r++) {
+        const image = indices[order[start + r]];
+        const variant = random.int(table.variants);
+        const row = (image * table.variants + variant) * dim;
+        x.set(table.vectors.subarray(row, row + dim), r * dim);
+        const label = labels[image];
+        targets[r * classes + label] = 1;
+        weights[r] = classWeights[label];
+      }
+      const feeds: State = {
+        ...stateIn,
+        [TRAIN_INPUTS.embeddings]: tensor(x, [size, dim]),
+        [TRAIN_INPUTS.targets]: tensor(targets, [size, classes]),
+        [TRAIN_INPUTS.sampleWeights]: tensor(weights, [size]),
+        [TRAIN_INPUTS.learningRate]: lrTensor,
+      };
+      const fetches: Record<string, ort.Tensor | null> = { [TRAIN_LOSS]: null };
+      for (const key of stateKeys) fetches[nextName(key)] = stateOut[key];
+      const result = await session.run(feeds, fetches);
+      lossSum += (result[TRAIN_LOSS].data as Float32Array)[0] * size;
+      [stateIn, stateOut] = [stateOut, stateIn];
+      steps++;
+    }
+    const report = { epoch: epoch + 1, epochs: o.epochs, loss: lossSum / n, learningRate };
+    losses.push(report.loss);
+    await options.onEpoch?.(report);
+  }
+
+  const params: HeadParams = initial.map((layer, l) => {
+    const names = stateNames(l);
+    return {
+      inputs: layer.inputs,
+      outputs: layer.outputs,
+      weight: (stateIn[names.weight].data as Float32Array).slice(),
+      bias: (stateIn[names.bias].data as Float32Array).slice(),
+    };
+  });
+  return { params, losses, batchSize: o.batchSize, steps };
+}
+
+/** Rows of `table` for `indices` in one variant (0 = unflipped), as a [k, dim] batch. */
+export function gatherVariant(table: EmbeddingTable, indices: ArrayLike<number>, variant = 0): Float32Array {
+  const out = new Float32Array(indices.length * table.dim);
+  for (let k = 0; k < indices.length; k++) {
+    const row = (indices[k] * table.variants + variant) * table.dim;
+    out.set(table.vectors.subarray(row, row + table.dim), k * table.dim);
+  }
+  return out;
+}
+
+/**
+ * Class probabilities of the head's ONNX inference graph for a batch of embeddings [k, dim];
+ * returns [k, classes] row-major (column 1 = abnormal).
+ */
+export async function predictHead(params: HeadParams, embeddings: Float32Array): Promise<Float32Array> {
+  const dim = params[0].inputs;
+  const k = embeddings.length / dim;
+  if (k === 0) return new Float32Array(0);
+  const session = await ort.InferenceSession.create(buildInferenceGraph(params).toBytes());
+  try {
+    const out = await session.run({ [INFERENCE_INPUT]: new ort.Tensor('float32', embeddings, [k, dim]) });
+    return (out[INFERENCE_OUTPUT].data as Float32Array).slice();
+  } finally {
+    await session.release();
+  }
+}
