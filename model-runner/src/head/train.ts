@@ -233,3 +233,15 @@ export async function predictHead(params: HeadParams, embeddings: Float32Array):
     await session.release();
   }
 }
+
+/**
+ * P(abnormal) of the given images (default: all) with a trained head, from the unflipped embeddings.
+ */
+export async function scoreImages(
+  model: HeadParams,
+  embeddings: EmbeddingTable,
+  images: readonly number[] = Array.from({ length: embeddings.images }, (_, i) => i),
+): Promise<Float32Array> {
+  const p = await predictHead(model, gatherVariant(embeddings, images));
+  return Float32Array.from(images, (_, k) => p[2 * k + 1]);
+}
