@@ -1,0 +1,74 @@
+import type { AuthUser, Services } from '../http/context.ts';
+import { getSettings } from '../settings/settings.service.ts';
+import * as repo from './queue.repository.ts';
+
+/** The contract's image object. `status` is never a decided one here: the queue hands out open images only. */
+export interface QueueImageDto {
+  id: string;
+  bundle: string;
+  name: string;
+  width: number;
+  height: number;
+  bitDepth: number;
+  sha256: string;
+  createdAt: string;
+  status: string;
+  stats: { min: number; max: number; p0_01: number; p99_99: number };
+  /** Only when the `showModelHint` setting allows it: votes are blind to the model otherwise. */
+  prediction: { modelVersion: string; pAbnormal: number } | null;
+  leaseExpiresInSeconds: number;
+}
+
+/**
+ * The next image for an expert, or null when none is open for them. In one transaction: their own live
+ * lease first (a reload must not skip an image); otherwise the first claimable candidate of, in turn,
+ * the model's priority order, started images, fresh images spread across bundles. A claim locks the
+ * image row with SKIP LOCKED, so two experts asking at the same moment get different images whenever
+ * enough are open; the lease then keeps further experts off it beyond the votes it still needs.
+ */
+export async function nextImage(services: Services, user: AuthUser): Promise<QueueImageDto | null> {
+  const claimed = await services.db.transaction().execute(async (tx) => {
+    const settings = await getSettings(tx);
+    const required = settings.votesRequired;
+    const own = await repo.ownLease(tx, user.id, required);
+    if (own && (await repo.tryClaim(tx, own, user.id, required))) {
+      await repo.takeLease(tx, own, user.id);
+      return { id: own, settings };
+    }
+    const model = await repo.activeModelVersion(tx);
+    const orderings = [
+      ...(model ? [() => repo.byModelPriority(tx, user.id, required, model)] : []),
+      () => repo.startedImages(tx, user.id, required),
+      () => repo.freshImagesAcrossBundles(tx, user.id, required),
+    ];
+    for (const candidates of orderings) {
+      for (const id of await candidates()) {
+        if (await repo.tryClaim(tx, id, user.id, required)) {
+          await repo.takeLease(tx, id, user.id);
+          return { id, settings };
+        }
+      }
+    }
+    return null;
+  });
+  if (!claimed) return null;
+  const row = await repo.imageForQueue(services.db, claimed.id);
+  const model = claimed.settings.showModelHint ? await repo.activeModelVersion(services.db) : null;
+  const prediction = model ? await repo.predictionOf(services.db, claimed.id, model) : undefined;
+  return {
+    id: row.id,
+    bundle: row.bundle,
+    name: row.name,
+    width: row.width,
+    height: row.height,
+    bitDepth: row.bit_depth,
+    sha256: row.sha256,
+    createdAt: row.created_at.toISOString(),
+    status: row.status === 'pending' ? 'pending' : 'unlabeled',
+    stats: { min: row.px_min, max: row.px_max, p0_01: row.p0_01, p99_99: row.p99_99 },
+    prediction: prediction
+      ? { modelVersion: prediction.model_version, pAbnormal: prediction.p_abnormal }
+      : null,
+    leaseExpiresInSeconds: repo.LEASE_MINUTES * 60,
+  };
+}

@@ -1,0 +1,74 @@
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
+import { openEmbedded, openPostgres, type Database } from '../../lib/db/connect.ts';
+import { migrateToLatest } from '../../lib/db/migrate.ts';
+import { buildApp } from './app.ts';
+import type { Config } from './config.ts';
+import type { Services } from './http/context.ts';
+import { bootstrapAdmin } from './users/users.service.ts';
+
+export interface RunningServer {
+  url: string;
+  services: Services;
+  database: Database;
+  /** Stop accepting, let in-flight requests finish (up to `graceMs`), close the database. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Open the configured database (embedded PGlite in dataDir/db, or DATABASE_URL). */
+export async function openDatabase(config: Config): Promise<Database> {
+  return config.databaseUrl
+    ? openPostgres(config.databaseUrl)
+    : openEmbedded({ dataDir: path.join(config.dataDir, 'db') });
+}
+
+/**
+ * Start Platina's HTTP server on an already opened database: migrate, create the first admin,
+ * listen. `database` ownership passes to the returned server (its close() closes it).
+ */
+export async function startServer(
+  config: Config,
+  database: Database,
+  opts: { logger?: Logger; onAdminCreated?: (r: { password: string; generated: boolean }) => void } = {},
+): Promise<RunningServer> {
+  const logger = opts.logger ?? pino({ level: config.logLevel });
+  await migrateToLatest(database.db);
+  const services: Services = {
+    db: database.db,
+    dbKind: database.kind,
+    config,
+    logger,
+    notifyJobs: () => {},
+  };
+  const admin = await bootstrapAdmin(services);
+  if (admin) opts.onAdminCreated?.(admin);
+
+  const app = buildApp(services);
+  const server = http.createServer(app.callback());
+  server.requestTimeout = 10 * 60_000; // large uploads on slow links
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    services,
+    database,
+    close(graceMs = 10_000) {
+      closing ??= (async () => {
+        const done = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        await done;
+        clearTimeout(timer);
+        await database.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { DB } from '../../../lib/db/schema.ts';
+
+type Exec = Kysely<DB> | Transaction<DB>;
+
+/** Every stored setting as key → JSON value (absent keys take their defaults in the service). */
+export async function readSettingRows(db: Exec): Promise<Map<string, unknown>> {
+  const rows = await db.selectFrom('settings').select(['key', 'value']).execute();
+  return new Map(rows.map((r) => [r.key, r.value]));
+}
+
+export async function writeSetting(
+  db: Transaction<DB>,
+  key: string,
+  value: unknown,
+  userId: string,
+): Promise<void> {
+  const json = JSON.stringify(value);
+  await db
+    .insertInto('settings')
+    .values({ key, value: json, updated_by: userId })
+    .onConflict((oc) =>
+      oc.column('key').doUpdateSet({ value: json, updated_by: userId, updated_at: new Date() }),
+    )
+    .execute();
+}

@@ -1,0 +1,69 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { DB } from '../../../lib/db/schema.ts';
+import { settingsProblem, type ConsensusSettings } from '../../../lib/consensus/rule.ts';
+import type { Services } from '../http/context.ts';
+import { AppError } from '../http/errors.ts';
+import { recomputeAllConsensus } from '../consensus/consensus.service.ts';
+import * as repo from './settings.repository.ts';
+
+/** The installation's settings. `votesMax` follows `votesRequired` until an admin sets it. */
+export interface Settings extends ConsensusSettings {
+  /** Whether experts see the model's prediction before voting (recorded on every vote either way). */
+  showModelHint: boolean;
+  /** New resolved labels between automatic retrainings (issue 7). */
+  retrainEvery: number;
+}
+
+export const DEFAULTS = { votesRequired: 3, showModelHint: false, retrainEvery: 25 } as const;
+
+export type SettingsPatch = Partial<Settings>;
+
+function fromRows(rows: Map<string, unknown>): Settings {
+  const votesRequired = (rows.get('votesRequired') as number | undefined) ?? DEFAULTS.votesRequired;
+  return {
+    votesRequired,
+    votesMax: (rows.get('votesMax') as number | undefined) ?? votesRequired,
+    showModelHint: (rows.get('showModelHint') as boolean | undefined) ?? DEFAULTS.showModelHint,
+    retrainEvery: (rows.get('retrainEvery') as number | undefined) ?? DEFAULTS.retrainEvery,
+  };
+}
+
+/** Current settings, defaults filled in. Pass the transaction when the caller acts on them. */
+export async function getSettings(db: Kysely<DB> | Transaction<DB>): Promise<Settings> {
+  return fromRows(await repo.readSettingRows(db));
+}
+
+/**
+ * Change some settings (admin). A change of `votesRequired` or `votesMax` recomputes the consensus of
+ * every image in the same transaction, so no reader ever sees an image decided under old settings.
+ * A `votesRequired` above the stored `votesMax` → 422: send both.
+ */
+export async function updateSettings(
+  services: Services,
+  actorId: string,
+  patch: SettingsPatch,
+): Promise<Settings> {
+  return services.db.transaction().execute(async (tx) => {
+    // A rule change must not race a vote: SHARE ROW EXCLUSIVE waits for every in-flight vote or resolution to
+    // commit and holds new ones until this commits (they then read the new settings). It also
+    // serialises concurrent settings changes (SHARE conflicts with the ROW EXCLUSIVE of writers).
+    await sql`lock table votes, resolutions, settings in share row exclusive mode`.execute(tx);
+    const rows = await repo.readSettingRows(tx);
+    const before = fromRows(rows);
+    for (const [key, value] of Object.entries(patch)) if (value !== undefined) rows.set(key, value);
+    const after = fromRows(rows);
+    const problem = settingsProblem(after);
+    if (problem)
+      throw new AppError(
+        'invalid',
+        `${problem} (now votesRequired ${after.votesRequired}, votesMax ${after.votesMax})`,
+      );
+    for (const [key, value] of Object.entries(patch)) {
+      if (value !== undefined) await repo.writeSetting(tx, key, value, actorId);
+    }
+    if (before.votesRequired !== after.votesRequired || before.votesMax !== after.votesMax) {
+      await recomputeAllConsensus(tx, after);
+    }
+    return after;
+  });
+}

@@ -1,0 +1,83 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { DB, Verdict } from '../../../lib/db/schema.ts';
+
+type Exec = Kysely<DB> | Transaction<DB>;
+
+export async function hasVoted(db: Exec, imageId: string, userId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('votes')
+    .select('id')
+    .where('image_id', '=', imageId)
+    .where('user_id', '=', userId)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Appends a vote (votes are never updated: the latest one per voter is the current one). */
+export function insertVote(
+  tx: Transaction<DB>,
+  v: {
+    imageId: string;
+    userId: string;
+    verdict: Verdict;
+    anomalies: string[];
+    comment: string | null;
+    modelHintShown: boolean;
+  },
+) {
+  return tx
+    .insertInto('votes')
+    .values({
+      image_id: v.imageId,
+      user_id: v.userId,
+      verdict: v.verdict,
+      anomalies: v.anomalies,
+      comment: v.comment,
+      model_hint_shown: v.modelHintShown,
+    })
+    .returning(['id', 'image_id', 'verdict', 'anomalies', 'comment', 'model_hint_shown', 'created_at'])
+    .executeTakeFirstOrThrow();
+}
+
+const VOTE_COLUMNS = [
+  'v.id',
+  'v.image_id',
+  'v.user_id',
+  'u.username',
+  'v.verdict',
+  'v.anomalies',
+  'v.comment',
+  'v.model_hint_shown',
+  'v.created_at',
+] as const;
+
+/** Current votes of one image (latest per voter), oldest first. */
+export async function listCurrentVotes(db: Exec, imageId: string) {
+  const rows = await db
+    .selectFrom('votes as v')
+    .innerJoin('users as u', 'u.id', 'v.user_id')
+    .select(VOTE_COLUMNS)
+    .distinctOn('v.user_id')
+    .where('v.image_id', '=', imageId)
+    .orderBy('v.user_id')
+    .orderBy('v.id', 'desc')
+    .execute();
+  return rows.sort((a, b) => Number(a.id) - Number(b.id));
+}
+
+/** Every vote ever cast on one image, oldest first. */
+export function listVoteHistory(db: Exec, imageId: string) {
+  return db
+    .selectFrom('votes as v')
+    .innerJoin('users as u', 'u.id', 'v.user_id')
+    .select(VOTE_COLUMNS)
+    .where('v.image_id', '=', imageId)
+    .orderBy('v.id')
+    .execute();
+}
+
+/** The caller's lease on an image ends when they vote on it. */
+export async function releaseLease(tx: Transaction<DB>, imageId: string, userId: string): Promise<void> {
+  await tx.deleteFrom('queue_leases').where('image_id', '=', imageId).where('user_id', '=', userId).execute();
+}

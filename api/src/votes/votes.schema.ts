@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { ANOMALY_CODES, ANOMALY_TYPES } from '../../../lib/anomaly-types.ts';
+
+export const VerdictField = z.enum(['normal', 'abnormal'], { error: 'must be "normal" or "abnormal"' });
+
+/**
+ * A list of distinct anomaly codes from the paper's 11. At most 11 entries: anything longer has a
+ * duplicate or an unknown code, and is refused before we look at it.
+ */
+export const AnomalyList = z
+  .array(
+    z.enum(ANOMALY_CODES as [string, ...string[]], {
+      error: `must be one of ${ANOMALY_TYPES.map((t) => t.code).join(', ')}`,
+    }),
+    { error: 'must be a list of anomaly codes' },
+  )
+  .max(ANOMALY_CODES.length, `must list each of the ${ANOMALY_CODES.length} anomaly types at most once`)
+  .refine((codes) => new Set(codes).size === codes.length, 'must not list an anomaly type twice');
+
+export const COMMENT_MAX = 2000;
+
+export const VoteBody = z
+  .object({
+    verdict: VerdictField,
+    anomalies: AnomalyList,
+    comment: z.string().max(COMMENT_MAX, `must be at most ${COMMENT_MAX} characters`).nullish(),
+    /** Whether the client showed the model's prediction before this vote (for bias analysis). */
+    modelHintShown: z.boolean().optional(),
+  })
+  .strict();
+export type VoteInput = z.output<typeof VoteBody>;

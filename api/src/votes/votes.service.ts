@@ -1,0 +1,92 @@
+import type { Services, AuthUser } from '../http/context.ts';
+import { AppError } from '../http/errors.ts';
+import { sortAnomalies } from '../../../lib/consensus/rule.ts';
+import { lockImage, imageExists } from '../consensus/consensus.repository.ts';
+import { assertMaySeeVotes, recomputeConsensus } from '../consensus/consensus.service.ts';
+import { getSettings } from '../settings/settings.service.ts';
+import type { VoteInput } from './votes.schema.ts';
+import * as repo from './votes.repository.ts';
+
+export interface MyVoteDto {
+  imageId: string;
+  verdict: 'normal' | 'abnormal';
+  anomalies: string[];
+  comment: string | null;
+  modelHintShown: boolean;
+  createdAt: string;
+}
+
+export interface VoteDto {
+  id: string;
+  user: { id: string; username: string };
+  verdict: 'normal' | 'abnormal';
+  anomalies: string[];
+  comment: string | null;
+  modelHintShown: boolean;
+  createdAt: string;
+}
+
+type VoteRow = Awaited<ReturnType<typeof repo.listVoteHistory>>[number];
+
+function toDto(r: VoteRow): VoteDto {
+  return {
+    id: r.id,
+    user: { id: r.user_id, username: r.username },
+    verdict: r.verdict,
+    anomalies: sortAnomalies(r.anomalies),
+    comment: r.comment,
+    modelHintShown: r.model_hint_shown,
+    createdAt: r.created_at.toISOString(),
+  };
+}
+
+/**
+ * Record the caller's vote (a new row; it replaces their current vote, the old one stays in the history)
+ * and recompute the image's consensus in the same transaction. The image row is locked first, so
+ * concurrent votes on one image serialise and the last to commit sees all the others.
+ */
+export async function castVote(
+  services: Services,
+  user: AuthUser,
+  imageId: string,
+  input: VoteInput,
+): Promise<MyVoteDto> {
+  return services.db.transaction().execute(async (tx) => {
+    if (!(await lockImage(tx, imageId))) throw new AppError('not_found', `no image with id ${imageId}`);
+    const row = await repo.insertVote(tx, {
+      imageId,
+      userId: user.id,
+      verdict: input.verdict,
+      anomalies: sortAnomalies(input.anomalies),
+      comment: input.comment?.trim() ? input.comment : null,
+      modelHintShown: input.modelHintShown ?? false,
+    });
+    // Settings are read after the insert: a concurrent settings change holds the insert back until it
+    // commits (settings.service), so this recompute always uses the settings in force.
+    await recomputeConsensus(tx, imageId, await getSettings(tx));
+    await repo.releaseLease(tx, imageId, user.id);
+    return {
+      imageId: row.image_id,
+      verdict: row.verdict,
+      anomalies: row.anomalies,
+      comment: row.comment,
+      modelHintShown: row.model_hint_shown,
+      createdAt: row.created_at.toISOString(),
+    };
+  });
+}
+
+/** Current votes of an image; blind to experts who have not voted on it (403). */
+export async function listVotes(services: Services, user: AuthUser, imageId: string): Promise<VoteDto[]> {
+  if (!(await imageExists(services.db, imageId)))
+    throw new AppError('not_found', `no image with id ${imageId}`);
+  await assertMaySeeVotes(services, user, imageId);
+  return (await repo.listCurrentVotes(services.db, imageId)).map(toDto);
+}
+
+/** Every vote ever cast on the image, oldest first (lead, admin). */
+export async function voteHistory(services: Services, imageId: string): Promise<VoteDto[]> {
+  if (!(await imageExists(services.db, imageId)))
+    throw new AppError('not_found', `no image with id ${imageId}`);
+  return (await repo.listVoteHistory(services.db, imageId)).map(toDto);
+}

@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import type { DB } from './schema.ts';
+
+export type DatabaseKind = 'embedded' | 'postgres';
+
+export interface Database {
+  db: Kysely<DB>;
+  kind: DatabaseKind;
+  /** Connection string usable by a second `pg` client (e.g. a LISTEN connection). Absent for embedded. */
+  url?: string;
+  close(): Promise<void>;
+}
+
+export class DatabaseLockedError extends Error {
+  constructor(dir: string, pid: number) {
+    super(
+      `the embedded database in ${dir} is in use by another Platina process (pid ${pid}); ` +
+        `stop it, or set PLATINA_DATA_DIR to another folder`,
+    );
+  }
+}
+
+/** Open a real PostgreSQL server. */
+export function openPostgres(url: string, poolSize = 10): Database {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return { db, kind: 'postgres', url, close: () => db.destroy() };
+}
+
+/**
+ * Open the embedded PostgreSQL (PGlite, WASM) and speak to it through pglite-socket, so every
+ * query in Platina goes through the same `pg` driver and Kysely dialect as on a real server.
+ *
+ * PGlite is a single session. pglite-socket can multiplex several connections, but it interleaves
+ * protocol messages of different connections outside transactions, which breaks pg's unnamed
+ * prepared statements; so the pool holds exactly one connection and pg queues the rest. Every
+ * transaction is therefore serialised — correct, and fast enough for one lab's labeling load.
+ *
+ * `dataDir` undefined means in-memory (tests). `loadDataDir` seeds an in-memory database from a
+ * dump (the tests' migrated template).
+ */
+export async function openEmbedded(opts: {
+  dataDir?: string;
+  loadDataDir?: Blob;
+}): Promise<Database & { pglite: PGlite }> {
+  let releaseLock = () => {};
+  if (opts.dataDir) {
+    fs.mkdirSync(opts.dataDir, { recursive: true });
+    releaseLock = acquireDirLock(opts.dataDir);
+  }
+  try {
+    const pglite = await PGlite.create({
+      dataDir: opts.dataDir,
+      loadDataDir: opts.loadDataDir,
+    });
+    const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 1 });
+    await server.start();
+    const [host, port] = server.getServerConn().split(':');
+    const pool = new pg.Pool({ host, port: Number(port), user: 'postgres', database: 'postgres', max: 1 });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      kind: 'embedded',
+      pglite,
+      async close() {
+        await db.destroy();
+        await server.stop();
+        await pglite.close();
+        releaseLock();
+      },
+    };
+  } catch (err) {
+    releaseLock();
+    throw err;
+  }
+}
+
+/**
+ * One process per embedded data directory: PGlite would corrupt files shared by two writers.
+ * A pid file created with O_EXCL; a stale one (its process is gone) is taken over.
+ */
+function acquireDirLock(dataDir: string): () => void {
+  const lockPath = path.join(dataDir, 'platina.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = fs.openSync(lockPath, 'wx');
+      fs.writeSync(fd, String(process.pid));
+      fs.closeSync(fd);
+      return () => fs.rmSync(lockPath, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(fs.readFileSync(lockPath, 'utf8').trim());
+      if (pid && pid !== process.pid && isAlive(pid)) throw new DatabaseLockedError(dataDir, pid);
+      fs.rmSync(lockPath, { force: true });
+    }
+  }
+  throw new Error(`could not lock ${lockPath}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

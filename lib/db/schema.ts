@@ -1,0 +1,208 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * The database as Kysely sees it: one interface per table, mirroring `migrations/`.
+ * int8 columns come back from pg as strings, which is also how the API spells ids.
+ */
+type Id = Generated<string>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+
+export type Role = 'expert' | 'lead' | 'admin' | 'runner';
+export const ROLES: readonly Role[] = ['expert', 'lead', 'admin', 'runner'];
+export type Verdict = 'normal' | 'abnormal';
+export type ImageStatus = 'unlabeled' | 'pending' | 'needs_lead' | 'resolved';
+export type ConsensusMethod = 'unanimous' | 'majority' | 'lead';
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface UsersTable {
+  id: Id;
+  username: string;
+  password_hash: string;
+  role: Role;
+  disabled_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface SessionsTable {
+  id: Id;
+  user_id: string;
+  token_hash: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+export interface BundlesTable {
+  id: Id;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface ImagesTable {
+  id: Id;
+  bundle_id: string;
+  name: string;
+  sha256: string;
+  byte_size: ColumnType<string, number | string, never>;
+  width: number;
+  height: number;
+  bit_depth: 8 | 16;
+  px_min: number;
+  px_max: number;
+  p0_01: number;
+  p99_99: number;
+  histogram: number[];
+  created_at: CreatedAt;
+}
+
+export interface AnomalyTypesTable {
+  code: string;
+  name: string;
+  position: number;
+}
+
+/** Append-only (a trigger refuses UPDATE/DELETE). */
+export interface VotesTable {
+  id: Id;
+  image_id: string;
+  user_id: string;
+  verdict: Verdict;
+  anomalies: ColumnType<string[], string[] | undefined, never>;
+  comment: string | null;
+  model_hint_shown: ColumnType<boolean, boolean | undefined, never>;
+  created_at: CreatedAt;
+}
+
+/** Append-only. `withdraw` returns the image to the vote rule (DELETE /resolution). */
+export interface ResolutionsTable {
+  id: Id;
+  image_id: string;
+  user_id: string;
+  action: 'resolve' | 'withdraw';
+  verdict: Verdict | null;
+  anomalies: ColumnType<string[], string[] | undefined, never>;
+  reason: string | null;
+  created_at: CreatedAt;
+}
+
+/** Derived: recomputed in the transaction of every vote or resolution of the image. */
+export interface ImageConsensusTable {
+  image_id: string;
+  status: ImageStatus;
+  verdict: Verdict | null;
+  anomalies: ColumnType<string[], string[] | undefined, string[]>;
+  method: ConsensusMethod | null;
+  normal_votes: Generated<number>;
+  abnormal_votes: Generated<number>;
+  votes_needed: Generated<number>;
+  resolved_by: string | null;
+  reason: string | null;
+  resolved_at: Timestamp | null;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface QueueLeasesTable {
+  image_id: string;
+  user_id: string;
+  expires_at: Timestamp;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: ColumnType<unknown, string, string>;
+  updated_at: Generated<Timestamp>;
+  updated_by: string | null;
+}
+
+export interface JobsTable {
+  id: Id;
+  kind: string;
+  payload: ColumnType<unknown, string | undefined, string>;
+  status: Generated<JobStatus>;
+  progress: Generated<number>;
+  message: Generated<string>;
+  attempts: Generated<number>;
+  max_attempts: Generated<number>;
+  run_at: Generated<Timestamp>;
+  locked_by: string | null;
+  locked_at: Timestamp | null;
+  last_error: string | null;
+  result: ColumnType<unknown, string | null | undefined, string | null>;
+  created_by: string | null;
+  created_at: CreatedAt;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+/** Append-only: a trained model never changes; activation is a separate fact. */
+export interface ModelVersionsTable {
+  id: Id;
+  created_at: CreatedAt;
+  method: 1 | 2 | 3 | 4;
+  backbone_hash: string;
+  backbone_kind: 'torchvision' | 'untrained' | 'custom';
+  input_height: number;
+  input_width: number;
+  settings: ColumnType<unknown, string, never>;
+  label_snapshot_hash: string;
+  trained_on_images: number;
+  trained_on_bundles: number;
+  cross_validation: ColumnType<unknown, string | null, never>;
+  head_weights: ColumnType<Buffer, Buffer, never>;
+  job_id: string | null;
+}
+
+export interface ModelActivationsTable {
+  id: Id;
+  model_version: string;
+  activated_by: string | null;
+  reason: string;
+  created_at: CreatedAt;
+}
+
+export interface PredictionsTable {
+  model_version: string;
+  image_id: string;
+  p_abnormal: number;
+  anomalies: ColumnType<unknown, string | undefined, string>;
+  priority: Generated<number>;
+  reason: Generated<string>;
+  created_at: CreatedAt;
+}
+
+export interface EmbeddingsTable {
+  sha256: string;
+  backbone_hash: string;
+  input_size: string;
+  method: 1 | 2 | 3 | 4;
+  flip: 0 | 1 | 2 | 3;
+  vector: Buffer;
+  created_at: CreatedAt;
+}
+
+export interface DB {
+  users: UsersTable;
+  sessions: SessionsTable;
+  bundles: BundlesTable;
+  images: ImagesTable;
+  anomaly_types: AnomalyTypesTable;
+  votes: VotesTable;
+  resolutions: ResolutionsTable;
+  image_consensus: ImageConsensusTable;
+  queue_leases: QueueLeasesTable;
+  settings: SettingsTable;
+  jobs: JobsTable;
+  model_versions: ModelVersionsTable;
+  model_activations: ModelActivationsTable;
+  predictions: PredictionsTable;
+  embeddings: EmbeddingsTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type Image = Selectable<ImagesTable>;
+export type NewImage = Insertable<ImagesTable>;
+export type Vote = Selectable<VotesTable>;
+export type Job = Selectable<JobsTable>;
