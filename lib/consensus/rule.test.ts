@@ -4,6 +4,7 @@ import {
   decideConsensus,
   votesStillNeeded,
   majorityAnomalies,
+  sortAnomalies,
   settingsProblem,
   type RuleVote,
   type Verdict,
@@ -67,9 +68,9 @@ describe('anomalies in the consensus', () => {
     );
     // 4 voters: bubbles 2/4 and scratches 2/4 are not strict majorities.
     assert.equal(outcome.status, 'needs_lead');
-    assert.deepEqual(majorityAnomalies([a('scratches', 'bubbles'), a('bubbles'), n('scratches')]), [
-      'bubbles',
+    assert.deepEqual(majorityAnomalies([a('bubbles', 'scratches'), a('bubbles'), n('scratches')]), [
       'scratches',
+      'bubbles',
     ]);
   });
 
@@ -86,14 +87,26 @@ describe('anomalies in the consensus', () => {
   });
 });
 
+describe('anomaly order', () => {
+  test('follows the paper (section 2.2), unknown codes last by code, duplicates dropped', () => {
+    assert.deepEqual(sortAnomalies(['zz', 'ink_entry_exit', 'bubbles', 'scratches', 'bubbles', 'aa']), [
+      'scratches',
+      'bubbles',
+      'ink_entry_exit',
+      'aa',
+      'zz',
+    ]);
+  });
+});
+
 describe('lead resolution', () => {
-  test('stands over the votes, including later ones, and sorts and deduplicates its anomalies', () => {
+  test('stands over the votes, including later ones, and lists its anomalies once, in the paper order', () => {
     const resolution = { verdict: 'abnormal' as Verdict, anomalies: ['smudges', 'bubbles', 'smudges'] };
     for (const pattern of ['', 'n', 'nnn', 'nnnnn']) {
       assert.deepEqual(decideConsensus(votes(pattern), resolution), {
         status: 'resolved',
         verdict: 'abnormal',
-        anomalies: ['bubbles', 'smudges'],
+        anomalies: ['smudges', 'bubbles'],
         method: 'lead',
         counts: { normal: pattern.length, abnormal: 0 },
       });

@@ -19,6 +19,8 @@
  * (voters of either verdict: a normal electrode may show minor anomalies, paper figure 2d).
  */
 
+import { ANOMALY_CODES } from '../anomaly-types.ts';
+
 export type Verdict = 'normal' | 'abnormal';
 
 /** One expert's current vote (their latest); the caller guarantees one per voter. */
@@ -58,7 +60,7 @@ export type ConsensusOutcome =
   | {
       status: 'resolved';
       verdict: Verdict;
-      /** Sorted by code, so equal consensus compares equal. */
+      /** In the paper's order (section 2.2; unknown codes last, by code), so equal consensus compares equal. */
       anomalies: string[];
       method: 'unanimous' | 'majority' | 'lead';
       counts: VoteCounts;
@@ -83,16 +85,22 @@ export function countVotes(votes: readonly RuleVote[]): VoteCounts {
   return counts;
 }
 
-/** Codes marked by a strict majority (> n/2) of the voters, sorted; a code listed twice in one vote counts once. */
+/** Sorts anomaly codes in the paper's order (section 2.2), unknown codes last by code, without duplicates. */
+export function sortAnomalies(codes: Iterable<string>): string[] {
+  const rank = (c: string) => {
+    const i = (ANOMALY_CODES as readonly string[]).indexOf(c);
+    return i < 0 ? ANOMALY_CODES.length : i;
+  };
+  return [...new Set(codes)].sort((x, y) => rank(x) - rank(y) || (x < y ? -1 : x > y ? 1 : 0));
+}
+
+/** Codes marked by a strict majority (> n/2) of the voters, in the paper's order; a code listed twice in one vote counts once. */
 export function majorityAnomalies(votes: readonly RuleVote[]): string[] {
   const marks = new Map<string, number>();
   for (const vote of votes) {
     for (const code of new Set(vote.anomalies)) marks.set(code, (marks.get(code) ?? 0) + 1);
   }
-  return [...marks]
-    .filter(([, count]) => 2 * count > votes.length)
-    .map(([code]) => code)
-    .sort();
+  return sortAnomalies([...marks].filter(([, count]) => 2 * count > votes.length).map(([code]) => code));
 }
 
 /** Applies the rule (see the module comment) to the current votes of one image. */
@@ -108,7 +116,7 @@ export function decideConsensus(
     return {
       status: 'resolved',
       verdict: resolution.verdict,
-      anomalies: [...new Set(resolution.anomalies)].sort(),
+      anomalies: sortAnomalies(resolution.anomalies),
       method: 'lead',
       counts,
     };

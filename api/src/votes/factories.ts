@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../../lib/db/schema.ts';
+
+let serial = 0;
+
+/**
+ * Test factory: `count` image rows in `bundle` (created when missing), written straight to the database
+ * because voting tests need images, not TIFF decoding. Returns their ids, oldest first.
+ */
+export async function buildImages(
+  db: Kysely<DB>,
+  opts: { bundle?: string; count?: number } = {},
+): Promise<string[]> {
+  const bundle = opts.bundle ?? 'B1';
+  const count = opts.count ?? 1;
+  await db
+    .insertInto('bundles')
+    .values({ name: bundle })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+  const { id: bundleId } = await db
+    .selectFrom('bundles')
+    .select('id')
+    .where('name', '=', bundle)
+    .executeTakeFirstOrThrow();
+  const ids: string[] = [];
+  for (let start = 0; start < count; start += 1000) {
+    const rows = Array.from({ length: Math.min(1000, count - start) }, () => {
+      const n = ++serial;
+      return {
+        bundle_id: bundleId,
+        name: `${bundle}-${n}.tif`,
+        sha256: createHash('sha256').update(`${process.pid}:${Date.now()}:${n}`).digest('hex'),
+        byte_size: 1000,
+        width: 1145,
+        height: 2072,
+        bit_depth: 16 as const,
+        px_min: 1700,
+        px_max: 28000,
+        p0_01: 1700,
+        p99_99: 2800,
+        histogram: [],
+      };
+    });
+    const inserted = await db.insertInto('images').values(rows).returning('id').execute();
+    ids.push(...inserted.map((r) => r.id));
+  }
+  return ids;
+}
