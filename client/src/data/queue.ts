@@ -1,0 +1,19 @@
+import type { ApiClient } from './api-client.ts';
+import type { ImageDto } from './types.ts';
+
+/**
+ * The next image to label, or null when the queue is empty (204). `exclude` names images the client already
+ * holds (the current one, prefetched ones, votes still in the outbox), so the server hands out the one after
+ * them: that is how the client prefetches "the next images of the queue" with a one-image endpoint.
+ */
+export const nextInQueue = (api: ApiClient, exclude: string[] = [], signal?: AbortSignal) =>
+  api.get<ImageDto | undefined>('/api/queue/next', { query: { exclude }, signal }).then((r) => r ?? null);
+
+export interface QueueStats {
+  votedToday: number;
+  remaining: number;
+}
+
+/** Progress for the labeling page; null when the server does not offer it. */
+export const queueStats = (api: ApiClient, signal?: AbortSignal) =>
+  api.get<QueueStats>('/api/queue/stats', { signal }).catch(() => null);

@@ -1,0 +1,444 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, query, state } from 'lit/decorators.js';
+import { consume } from '@lit/context';
+import { Task } from '@lit/task';
+import { apiContext, outboxContext, sessionContext, type Session } from '../context.ts';
+import { describeError, type ApiClient } from '../data/api-client.ts';
+import { listAnomalyTypes } from '../data/anomaly-types.ts';
+import { getDatasetStats } from '../data/images.ts';
+import { nextInQueue, queueStats, type QueueStats } from '../data/queue.ts';
+import { getSettings, modelHintEnabled } from '../data/settings.ts';
+import type { AnomalyType, ImageDto, VoteInput } from '../data/types.ts';
+import type { VoteOutbox } from '../data/vote-outbox.ts';
+import { ImageLoader, type LoadedImage } from '../viewer/image-loader.ts';
+import { ANOMALY_KEYS, toggleAnomaly, type VerdictValue } from '../components/verdict-form.ts';
+import type { XrayViewer } from '../components/xray-viewer.ts';
+import type { KeyHelp } from '../components/help-overlay.ts';
+import '../components/xray-viewer.ts';
+import '../components/verdict-form.ts';
+import '../components/help-overlay.ts';
+import '../components/outbox-status.ts';
+import { base } from '../styles.ts';
+
+/** How many images ahead are fetched, decoded and uploaded. `?prefetch=0` turns it off (benchmarks). */
+const PREFETCH_DEPTH = 2;
+
+interface Slot {
+  image: ImageDto;
+  loaded: LoadedImage | null;
+  error: string;
+}
+
+interface Form extends VerdictValue {
+  comment: string;
+}
+
+const emptyForm = (): Form => ({ verdict: null, anomalies: [], comment: '' });
+
+export const LABEL_KEYS: KeyHelp[] = [
+  { keys: ['N'], does: 'Normal' },
+  { keys: ['A'], does: 'Abnormal' },
+  { keys: ['1', '…', '9', '0', '-'], does: 'Toggle the 11 anomaly types, in the paper’s order' },
+  { keys: ['Enter'], does: 'Submit and load the next image' },
+  { keys: ['Backspace'], does: 'Back to the previous image to change that vote' },
+  { keys: ['R'], does: 'Reset the view (fit, auto window)' },
+  { keys: ['↑', '↓'], does: 'Level (brighter / darker window)' },
+  { keys: ['←', '→'], does: 'Window narrower / wider' },
+  { keys: ['W'], does: 'Auto window from the histogram' },
+  { keys: ['M'], does: 'Next paper method preset (1 → 2 → 3 → 4)' },
+  { keys: ['I'], does: 'Invert' },
+  { keys: ['C'], does: 'False colour' },
+  { keys: ['F'], does: 'Fit to screen' },
+  { keys: ['O'], does: 'One image pixel per screen pixel' },
+  { keys: ['Right-drag'], does: 'Window/level with the mouse; left-drag pans, wheel zooms' },
+  { keys: ['Ctrl', 'Enter'], does: 'Submit while typing a comment' },
+  { keys: ['?'], does: 'Show or hide this help' },
+];
+
+/**
+ * The expert's page: one image at a time from the queue, blind (no other votes, no consensus, no model
+ * score unless the installation enables the hint, in which case the vote records that it was shown).
+ * Votes go through the outbox, so Enter moves on immediately and a lost network never loses a vote.
+ */
+@customElement('label-page')
+export class LabelPage extends LitElement {
+  static override styles = [
+    base,
+    css`
+      :host {
+        flex: 1;
+        display: grid;
+        grid-template-columns: minmax(0, 1fr) 330px;
+        gap: 12px;
+        padding: 12px;
+        min-height: 0;
+        height: calc(100vh - 47px);
+        box-sizing: border-box;
+      }
+      xray-viewer {
+        min-height: 0;
+      }
+      aside {
+        display: flex;
+        flex-direction: column;
+        gap: 12px;
+        overflow: auto;
+      }
+      .meta {
+        display: flex;
+        justify-content: space-between;
+        gap: 8px;
+        font-size: 13px;
+      }
+      textarea {
+        width: 100%;
+        box-sizing: border-box;
+        min-height: 54px;
+        resize: vertical;
+      }
+      .submit {
+        width: 100%;
+        padding: 9px;
+        font-weight: 600;
+      }
+      .msg {
+        min-height: 1.4em;
+        font-size: 13px;
+      }
+      .hint {
+        background: #fff8e8;
+        border-color: #f0d9a8;
+        font-size: 13px;
+      }
+      .empty {
+        grid-column: 1 / -1;
+        display: grid;
+        place-items: center;
+      }
+    `,
+  ];
+
+  @consume({ context: apiContext }) private api!: ApiClient;
+  @consume({ context: outboxContext }) private outbox!: VoteOutbox;
+  @consume({ context: sessionContext, subscribe: true }) private session: Session | null = null;
+
+  @state() private current: Slot | null = null;
+  @state() private upcoming: Slot[] = [];
+  @state() private form: Form = emptyForm();
+  @state() private message = '';
+  @state() private helpOpen = false;
+  @state() private queueEmpty = false;
+  @state() private stats: QueueStats | null = null;
+  @state() private sessionVotes = 0;
+  @query('xray-viewer') private viewer!: XrayViewer;
+
+  private history: { image: ImageDto; vote: VoteInput; comment: string }[] = [];
+  private loader: ImageLoader | null = null;
+  private prefetching = false;
+  private readonly prefetch = new URLSearchParams(location.search).get('prefetch') !== '0';
+
+  private setup = new Task(this, {
+    task: async (_args, { signal }) => {
+      const [types, dataset, settings] = await Promise.all([
+        listAnomalyTypes(this.api, signal),
+        getDatasetStats(this.api, signal).catch(() => null),
+        getSettings(this.api, signal).catch(() => null),
+      ]);
+      return { types, dataset, hint: modelHintEnabled(settings) };
+    },
+    args: () => [],
+  });
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.loader = new ImageLoader(this.api);
+    addEventListener('keydown', this.onKey);
+    void this.start();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    removeEventListener('keydown', this.onKey);
+    this.loader?.dispose();
+    this.loader = null;
+  }
+
+  private get types(): AnomalyType[] {
+    return this.setup.value?.types ?? [];
+  }
+
+  override render() {
+    if (this.queueEmpty && !this.current) {
+      return html`<div class="empty card">
+        <div>
+          <h1>Nothing left to label</h1>
+          <p class="muted">
+            Every image in your queue has your vote. ${this.sessionVotes} voted in this session.
+          </p>
+          <button @click=${() => this.start()}>Check again</button>
+        </div>
+      </div>`;
+    }
+    const cur = this.current;
+    const ds = this.setup.value?.dataset;
+    const showHint = this.hintShown(cur?.image);
+    return html`
+      <xray-viewer
+        .loaded=${cur?.loaded ?? null}
+        .upcoming=${this.upcoming.map((s) => s.loaded).filter((l): l is LoadedImage => !!l)}
+        .datasetBounds=${ds ? { globalMin: ds.globalMin, globalMax: ds.globalMax } : null}
+        .message=${cur?.error ?? (cur ? '' : this.setup.error ? describeError(this.setup.error) : 'Loading…')}
+      ></xray-viewer>
+      <aside>
+        <div class="card">
+          <div class="meta">
+            <strong data-testid="image-name">${cur ? cur.image.name : '—'}</strong>
+            <span class="muted">${cur ? `bundle ${cur.image.bundle}` : ''}</span>
+          </div>
+          <div class="meta muted" data-testid="progress">
+            ${
+              this.stats
+                ? html`<span>Done today: ${this.stats.votedToday}</span
+                    ><span>Left in queue: ${this.stats.remaining}</span>`
+                : html`<span>This session: ${this.sessionVotes}</span><span></span>`
+            }
+          </div>
+        </div>
+        ${
+          showHint && cur?.image.prediction
+            ? html`<div class="card hint" role="note">
+                Model hint: p(abnormal) = ${cur.image.prediction.pAbnormal.toFixed(2)} (shown by the
+                installation's setting; your vote records that you saw it)
+              </div>`
+            : nothing
+        }
+        <div class="card">
+          <verdict-form
+            keyHints
+            .types=${this.types}
+            .value=${this.form}
+            @verdict-change=${(e: CustomEvent<VerdictValue>) => (this.form = { ...this.form, ...e.detail })}
+          ></verdict-form>
+        </div>
+        <div class="card">
+          <label class="muted" for="comment">Comment (optional)</label>
+          <textarea
+            id="comment"
+            .value=${this.form.comment}
+            @input=${(e: InputEvent) => (this.form = { ...this.form, comment: (e.target as HTMLTextAreaElement).value })}
+            @keydown=${this.onCommentKey}
+          ></textarea>
+        </div>
+        <button class="primary submit" @click=${() => this.submit()} ?disabled=${!cur}>
+          Submit <kbd aria-hidden="true">Enter</kbd>
+        </button>
+        <div class="msg" role="alert">${this.message}</div>
+        <div class="card">
+          <h3>Your votes</h3>
+          <outbox-status></outbox-status>
+        </div>
+        <p class="muted">Press <kbd>?</kbd> for keys.</p>
+      </aside>
+      <help-overlay
+        heading="Labeling keys"
+        .items=${LABEL_KEYS}
+        ?open=${this.helpOpen}
+        @close=${() => (this.helpOpen = false)}
+      ></help-overlay>
+    `;
+  }
+
+  private hintShown(image: ImageDto | undefined): boolean {
+    return !!(this.setup.value?.hint && image?.prediction);
+  }
+
+  // ---- queue ----------------------------------------------------------------------------------------------
+
+  /** Ids the server must not hand out again: what we hold, and votes not yet acknowledged. */
+  private held(): string[] {
+    const ids = new Set<string>();
+    if (this.current) ids.add(this.current.image.id);
+    for (const s of this.upcoming) ids.add(s.image.id);
+    for (const e of this.outbox.unsent(this.session?.user.username)) ids.add(e.imageId);
+    return [...ids];
+  }
+
+  private async start(): Promise<void> {
+    this.queueEmpty = false;
+    this.message = '';
+    void this.refreshStats();
+    try {
+      const image = await this.fetchNext();
+      if (!image) {
+        this.queueEmpty = true;
+        return;
+      }
+      this.show({ image, loaded: null, error: '' });
+    } catch (err) {
+      this.message = describeError(err);
+    }
+  }
+
+  /** The next image from the server that we do not already hold; waits for a pending vote when needed. */
+  private async fetchNext(): Promise<ImageDto | null> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const held = this.held();
+      const image = await nextInQueue(this.api, held);
+      if (!image || !held.includes(image.id)) return image;
+      // The server ignored `exclude` or our vote has not landed: wait for the outbox, then ask again.
+      await this.outbox.drain(image.id).catch(() => undefined);
+      if (this.current?.image.id === image.id) return null;
+    }
+    return null;
+  }
+
+  private show(slot: Slot): void {
+    this.current = slot;
+    this.message = '';
+    if (!slot.loaded) void this.load(slot);
+    void this.fillPrefetch();
+  }
+
+  private async load(slot: Slot): Promise<void> {
+    try {
+      const loaded = await this.loader!.load(slot.image);
+      slot.loaded = loaded;
+    } catch (err) {
+      slot.error = describeError(err);
+    }
+    // Stale answers (the user moved on meanwhile) only update their own slot.
+    if (this.current === slot) this.current = { ...slot };
+    else this.upcoming = [...this.upcoming];
+  }
+
+  private async fillPrefetch(): Promise<void> {
+    if (!this.prefetch || this.prefetching || !this.loader) return;
+    this.prefetching = true;
+    try {
+      while (this.upcoming.length < PREFETCH_DEPTH) {
+        const held = this.held();
+        const image = await nextInQueue(this.api, held);
+        if (!image || held.includes(image.id)) break;
+        const slot: Slot = { image, loaded: null, error: '' };
+        this.upcoming = [...this.upcoming, slot];
+        void this.load(slot);
+      }
+    } catch {
+      // Prefetch is an optimisation: the next Enter fetches what it needs and reports errors.
+    } finally {
+      this.prefetching = false;
+    }
+    this.loader?.retain([...this.held(), ...this.history.slice(-3).map((h) => h.image.id)]);
+  }
+
+  private async refreshStats(): Promise<void> {
+    this.stats = await queueStats(this.api);
+  }
+
+  // ---- actions --------------------------------------------------------------------------------------------
+
+  private async submit(): Promise<void> {
+    const cur = this.current;
+    if (!cur) return;
+    if (!this.form.verdict) {
+      this.message = 'Choose Normal (N) or Abnormal (A) first.';
+      return;
+    }
+    const vote: VoteInput = {
+      verdict: this.form.verdict,
+      anomalies: this.form.anomalies,
+      modelHintShown: this.hintShown(cur.image),
+    };
+    if (this.form.comment.trim()) vote.comment = this.form.comment.trim();
+    try {
+      this.outbox.enqueue(cur.image.id, cur.image.name, vote);
+    } catch (err) {
+      this.message = describeError(err);
+      return;
+    }
+    this.history.push({ image: cur.image, vote, comment: this.form.comment });
+    this.sessionVotes++;
+    if (this.stats)
+      this.stats = {
+        votedToday: this.stats.votedToday + 1,
+        remaining: Math.max(0, this.stats.remaining - 1),
+      };
+    this.form = emptyForm();
+    const next = this.upcoming[0];
+    if (next) {
+      this.upcoming = this.upcoming.slice(1);
+      this.show(next);
+      return;
+    }
+    this.current = null;
+    try {
+      const image = await this.fetchNext();
+      if (image) this.show({ image, loaded: null, error: '' });
+      else this.queueEmpty = true;
+    } catch (err) {
+      this.message = describeError(err);
+      this.current = cur;
+    }
+  }
+
+  private back(): void {
+    const prev = this.history.pop();
+    if (!prev) {
+      this.message = 'There is no earlier image in this session.';
+      return;
+    }
+    if (this.current) this.upcoming = [{ ...this.current }, ...this.upcoming];
+    this.form = { verdict: prev.vote.verdict, anomalies: [...prev.vote.anomalies], comment: prev.comment };
+    this.sessionVotes = Math.max(0, this.sessionVotes - 1);
+    this.show({ image: prev.image, loaded: null, error: '' });
+    this.message = 'Changing your vote on the previous image: Enter saves it again.';
+  }
+
+  private onCommentKey = (e: KeyboardEvent): void => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      (e.target as HTMLTextAreaElement).blur();
+      void this.submit();
+    } else if (e.key === 'Escape') (e.target as HTMLTextAreaElement).blur();
+    e.stopPropagation();
+  };
+
+  private onKey = (e: KeyboardEvent): void => {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+    const target = e.composedPath()[0] as HTMLElement | undefined;
+    if (target && (target.tagName === 'TEXTAREA' || target.tagName === 'INPUT')) return;
+    if (e.key === '?') {
+      this.helpOpen = !this.helpOpen;
+      e.preventDefault();
+      return;
+    }
+    if (this.helpOpen) {
+      if (e.key === 'Escape') this.helpOpen = false;
+      return;
+    }
+    const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+    const typeIndex = ANOMALY_KEYS.indexOf(key);
+    if (key === 'n' || key === 'a') {
+      this.form = { ...this.form, verdict: key === 'n' ? 'normal' : 'abnormal' };
+      this.message = '';
+    } else if (typeIndex >= 0 && this.types[typeIndex]) {
+      this.form = { ...this.form, ...toggleAnomaly(this.form, this.types[typeIndex].code, this.types) };
+    } else if (key === 'Enter') {
+      // A focused button would otherwise also "click" on Enter.
+      void this.submit();
+    } else if (key === 'Backspace') {
+      this.back();
+    } else if (key === 'r') {
+      this.viewer?.resetView();
+    } else if (!this.viewer?.handleKey(e)) {
+      return;
+    }
+    e.preventDefault();
+  };
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'label-page': LabelPage;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Helpers for the browser tests (`*.browser.test.ts`): Debian's Chromium driven by playwright-core
+ * (never a downloaded browser), the client built once per change, screenshots under test-artifacts/.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CHROMIUM = process.env.PLATINA_CHROMIUM ?? '/usr/bin/chromium';
+export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+export const DOC_SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
+
+export function chromiumAvailable(): boolean {
+  return fs.existsSync(CHROMIUM);
+}
+
+/** Launch flags: headless, no sandbox (containers), WebGL2 through SwiftShader, nothing phoning home. */
+export const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--ignore-gpu-blocklist',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+  '--no-first-run',
+  '--no-default-browser-check',
+];
+
+export async function launch(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'dist' || e.name === 'node_modules' || e.name.startsWith('.')) continue;
+    const p = path.join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds client/dist when a source under client/ or lib/ is newer than it. Parallel test files share one
+ * build through a lock directory.
+ */
+export async function ensureClientBuilt(): Promise<void> {
+  const lock = path.join(os.tmpdir(), 'platina-client-build.lock');
+  const index = path.join(ROOT, 'client/dist/index.html');
+  for (let i = 0; ; i++) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      // Stale lock (a killed run) after 2 minutes.
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 120_000) fs.rmSync(lock, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    const built = fs.statSync(index, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    const sources = Math.max(newestMtime(path.join(ROOT, 'client')), newestMtime(path.join(ROOT, 'lib')));
+    if (built > sources) return;
+    const { build } = await import('vite');
+    await build({ configFile: path.join(ROOT, 'client/vite.config.ts'), logLevel: 'warn' });
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+export interface PageProblems {
+  errors: string[];
+}
+
+/** Collects page errors, failed console errors and CSP violations, so a test can assert there were none. */
+export function watchProblems(page: Page): PageProblems {
+  const p: PageProblems = { errors: [] };
+  page.on('pageerror', (e) => p.errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource|status of 40[13]/.test(m.text()))
+      p.errors.push(`console: ${m.text()}`);
+    if (/Content Security Policy/i.test(m.text())) p.errors.push(`csp: ${m.text()}`);
+  });
+  return p;
+}
+
+/** Saves a screenshot to test-artifacts/ and, with `doc`, a current copy to docs/screenshots/. */
+export async function screenshot(page: Page, name: string, doc = false): Promise<void> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  if (doc) {
+    fs.mkdirSync(DOC_SCREENSHOTS, { recursive: true });
+    fs.copyFileSync(file, path.join(DOC_SCREENSHOTS, `${name}.png`));
+  }
+}
+
+/** Signs in through the login form. */
+export async function signIn(page: Page, username: string, password: string): Promise<void> {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
