@@ -14,6 +14,7 @@ import {
   type UntrainedBackbone,
 } from './resnet34.ts';
 import { decodeModel, modelMetadata, tensorDims } from '../onnx/graph.ts';
+import { extractFcWeights, validateBackbone } from './load.ts';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const rms = (a: Float32Array) => Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length);
@@ -54,10 +55,15 @@ describe('offline ResNet-34 backbone', () => {
     assert.ok(w.get('layer2.1.bn1.bias')!.data.every((v) => v === 0));
   });
 
-  test('is marked "untrained" in its metadata', () => {
+  test('is marked "untrained" in its metadata, which the loader reports', () => {
     const meta = modelMetadata(decodeModel(backbone.bytes));
     assert.equal(meta[BACKBONE_META.kind], UNTRAINED);
     assert.equal(meta[BACKBONE_META.seed], '0');
+    const loaded = validateBackbone(backbone.bytes, 'built');
+    assert.equal(loaded.untrained, true);
+    assert.equal(loaded.description, 'untrained ResNet-34 (seed 0)');
+    assert.equal(loaded.hash, sha(backbone.bytes));
+    assert.deepEqual(extractFcWeights(backbone.bytes)?.weight, backbone.weights.get('fc.weight')!.data);
   });
 
   test('the same seed gives the same bytes; another seed gives other weights', async () => {
