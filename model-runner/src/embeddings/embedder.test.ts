@@ -1,0 +1,158 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildTiff, syntheticXray16 } from '../../../lib/imaging/tiff-fixtures.ts';
+import { createImagingPool } from '../../../lib/imaging/imaging-pool.ts';
+import { stretchBounds } from '../../../lib/imaging/conversions.ts';
+import { tinyBackbone } from '../backbone/fixtures.ts';
+import { validateBackbone } from '../backbone/load.ts';
+import { Embedder, flipInput, type EmbedItem } from './embedder.ts';
+import { FileEmbeddingStore, MemoryEmbeddingStore, type EmbeddingKey, type EmbeddingStore } from './cache.ts';
+
+const W = 48;
+const H = 64;
+const backbone = validateBackbone(tinyBackbone().bytes, 'tiny');
+const cpu = { name: 'cpu' as const, executionProviders: ['cpu'], reason: 'test' };
+
+function tiffItem(seed: number, mirror = false): EmbedItem {
+  const pixels = syntheticXray16(W, H, seed);
+  if (mirror) for (let y = 0; y < H; y++) pixels.subarray(y * W, (y + 1) * W).reverse();
+  const bytes = new Uint8Array(buildTiff({ width: W, height: H, data: pixels }));
+  return {
+    sha256: (mirror ? 'b' : 'a').repeat(63) + String(seed % 10),
+    source: { bytes },
+    conversion: { method: 1 },
+  };
+}
+
+class CountingStore implements EmbeddingStore {
+  puts = 0;
+  constructor(private readonly inner: EmbeddingStore) {}
+  get(key: EmbeddingKey) {
+    return this.inner.get(key);
+  }
+  put(key: EmbeddingKey, v: Float32Array[]) {
+    this.puts++;
+    return this.inner.put(key, v);
+  }
+}
+
+const maxDiff = (a: Float32Array, b: Float32Array) =>
+  a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+let embedder: Embedder;
+let store: CountingStore;
+before(async () => {
+  store = new CountingStore(new MemoryEmbeddingStore());
+  embedder = await Embedder.create({ backbone, ep: cpu, inputSize: { height: H, width: W }, store });
+});
+after(() => embedder.close());
+
+describe('flipInput', () => {
+  test('h mirrors the width, v the height, hv both, per channel', () => {
+    // 2 channels × 2 rows × 3 columns
+    const x = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    assert.deepEqual(Array.from(flipInput(x, 2, 2, 3, 'h')), [3, 2, 1, 6, 5, 4, 9, 8, 7, 12, 11, 10]);
+    assert.deepEqual(Array.from(flipInput(x, 2, 2, 3, 'v')), [4, 5, 6, 1, 2, 3, 10, 11, 12, 7, 8, 9]);
+    assert.deepEqual(Array.from(flipInput(x, 2, 2, 3, 'hv')), [6, 5, 4, 3, 2, 1, 12, 11, 10, 9, 8, 7]);
+    assert.deepEqual(flipInput(x, 2, 2, 3, 'none'), x);
+  });
+});
+
+describe('Embedder', () => {
+  test('gives four 512-d vectors per image: the backbone on the input, flipped h, v and hv', async () => {
+    const item = tiffItem(1);
+    const [vectors] = await embedder.embed([item]);
+    assert.equal(vectors.length, 4);
+    const { modelInput } = await import('../../../lib/imaging/tasks.ts');
+    const x = (
+      await modelInput({ source: item.source, conversion: item.conversion, size: { height: H, width: W } })
+    ).data;
+    const direct = await embedder.embedTensors(
+      (['none', 'h', 'v', 'hv'] as const).map((f) => flipInput(x, 3, H, W, f)),
+    );
+    for (let f = 0; f < 4; f++) {
+      assert.equal(vectors[f].length, 512);
+      assert.ok(maxDiff(vectors[f], direct[f]) < 1e-5, `flip ${f}`);
+    }
+    assert.ok(maxDiff(vectors[0], vectors[1]) > 1e-4, 'the h flip changes the features');
+  });
+
+  test('the h variant equals embedding the mirrored image (flipping the input = flipping the image)', async () => {
+    const [original, mirrored] = await embedder.embed([tiffItem(2), tiffItem(2, true)]);
+    assert.ok(maxDiff(original[1], mirrored[0]) < 1e-5);
+    assert.ok(maxDiff(original[3], mirrored[2]) < 1e-5);
+  });
+
+  test('a second request is served from the cache without running the backbone', async () => {
+    const items = [tiffItem(3), tiffItem(4)];
+    const first = await embedder.embed(items);
+    const putsBefore = store.puts;
+    const progress: { done: number; cached: number }[] = [];
+    const second = await embedder.embed(items, (p) => progress.push(p));
+    assert.equal(store.puts, putsBefore);
+    assert.deepEqual(progress.at(-1), { done: 2, total: 2, cached: 2 });
+    assert.deepEqual(second, first);
+  });
+
+  test('several images per batch give the same vectors as one at a time', async () => {
+    const items = [tiffItem(5), tiffItem(6), tiffItem(7)];
+    const batched = await Embedder.create({
+      backbone,
+      ep: cpu,
+      inputSize: { height: H, width: W },
+      store: new MemoryEmbeddingStore(),
+      imagesPerBatch: 2,
+    });
+    const a = await batched.embed(items);
+    await batched.close();
+    const b = await embedder.embed(items);
+    for (let i = 0; i < 3; i++) for (let f = 0; f < 4; f++) assert.ok(maxDiff(a[i][f], b[i][f]) < 1e-4);
+  });
+
+  test('preprocessing in the imaging worker pool gives the same vectors', async () => {
+    const pool = createImagingPool({ size: 1 });
+    try {
+      const pooled = await Embedder.create({
+        backbone,
+        ep: cpu,
+        inputSize: { height: H, width: W },
+        store: new MemoryEmbeddingStore(),
+        pool,
+      });
+      const [a] = await pooled.embed([tiffItem(8)]);
+      await pooled.close();
+      const [b] = await embedder.embed([tiffItem(8)]);
+      for (let f = 0; f < 4; f++) assert.ok(maxDiff(a[f], b[f]) < 1e-6);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('FileEmbeddingStore', () => {
+  test('round-trips the four vectors and keys method 2 by its global bounds', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'platina-emb-'));
+    try {
+      const files = new FileEmbeddingStore(dir, 4);
+      const key: EmbeddingKey = {
+        sha256: 'ab'.repeat(32),
+        backboneHash: 'cd'.repeat(32),
+        inputSize: '2000x1000',
+        method: 2,
+        globalBounds: stretchBounds(1700, 28000),
+      };
+      const vectors = [0, 1, 2, 3].map((f) => Float32Array.from([f, f + 0.5, -f, 1e-3]));
+      assert.equal(await files.get(key), undefined);
+      await files.put(key, vectors);
+      assert.deepEqual(await files.get(key), vectors);
+      assert.equal(await files.get({ ...key, globalBounds: stretchBounds(1700, 2800) }), undefined);
+      assert.equal(await files.get({ ...key, inputSize: '448x224' }), undefined);
+      await assert.rejects(files.get({ ...key, globalBounds: undefined }), /keyed by the global bounds/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
