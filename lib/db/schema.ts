@@ -133,6 +133,8 @@ export interface JobsTable {
   created_at: CreatedAt;
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
+  /** Deduplication key: at most one queued job per key (migration 2026-11-27T0300). */
+  key: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Append-only: a trained model never changes; activation is a separate fact. */
