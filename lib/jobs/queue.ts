@@ -85,7 +85,7 @@ export async function enqueue<K extends JobKind>(
       created_by: opts.createdBy ?? null,
       key: opts.key ?? null,
       max_attempts: opts.maxAttempts ?? 3,
-      run_at: sql<Date>`now() + make_interval(secs => ${opts.delaySeconds ?? 0})`,
+      run_at: sql<any>`now() + make_interval(secs => ${opts.delaySeconds ?? 0})`,
     })
     // The partial unique index (key) where status = 'queued' makes this the debounce. The predicate is a
     // literal: PostgreSQL must prove it implies the index's to infer the arbiter, which a parameter defeats.
@@ -219,7 +219,7 @@ export async function release(db: Exec, id: string, workerId: string, why: strin
       message: why.slice(0, 500),
       locked_by: null,
       locked_at: null,
-      run_at: sql<Date>`now()`,
+      run_at: sql<any>`now()`,
     })
     .where('id', '=', id)
     .where('locked_by', '=', workerId)
@@ -264,7 +264,7 @@ export async function recentJobs(
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .limit(opts.limit ?? 50)
-    .execute()) as JobRow[];
+    .execute()) as unknown as JobRow[];
 }
 
 /**
