@@ -1,15 +1,354 @@
-import { LitElement, html } from 'lit';
-import { customElement } from 'lit/decorators.js';
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import { consume } from '@lit/context';
+import { Task } from '@lit/task';
+import { apiContext, sessionContext, type Session } from '../context.ts';
+import { describeError, type ApiClient } from '../data/api-client.ts';
+import { listAnomalyTypes } from '../data/anomaly-types.ts';
+import { getDatasetStats, listBundles } from '../data/images.ts';
+import { getAgreement } from '../data/metrics.ts';
+import { listJobs, listModels } from '../data/models.ts';
+import type { Confusion, Job, ModelVersion } from '../data/types.ts';
+import '../components/dataset-histogram.ts';
+import '../components/bar-chart.ts';
+import type { BarGroup } from '../components/bar-chart.ts';
+import { base } from '../styles.ts';
+
+const fmt = (x: number | null | undefined, digits = 2) =>
+  x == null || Number.isNaN(x) ? '—' : x.toFixed(digits);
+const pct = (x: number | null | undefined) => (x == null ? '—' : (x * 100).toFixed(2));
+
+/** Why a per-bundle balanced accuracy is missing: the bundle lacks a class (DOMAIN.md, Evaluation). */
+function whyMissing(c: Confusion): string {
+  if (c.tp + c.fn === 0) return 'No abnormal image in this bundle: the true-positive rate is undefined.';
+  if (c.tn + c.fp === 0) return 'No normal image in this bundle: the true-negative rate is undefined.';
+  return 'Undefined.';
+}
+
+/**
+ * The paper's Table 1 layout: one row per held-out bundle plus the pooled overall row, one column per
+ * conversion method; each cell from the newest model version of that method with a cross-validation.
+ */
+export function table1(models: ModelVersion[]) {
+  const byMethod = new Map<number, ModelVersion>();
+  for (const m of [...models].sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt))) {
+    if (m.crossValidation) byMethod.set(m.method, m);
+  }
+  const methods = [1, 2, 3, 4].filter((m) => byMethod.has(m));
+  const bundles = [
+    ...new Set(methods.flatMap((m) => byMethod.get(m)!.crossValidation!.perBundle.map((b) => b.bundle))),
+  ].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  const cell = (method: number, bundle: string) =>
+    byMethod.get(method)!.crossValidation!.perBundle.find((b) => b.bundle === bundle) ?? null;
+  return { methods, bundles, cell, overall: (m: number) => byMethod.get(m)!.crossValidation!.overall };
+}
 
 @customElement('dashboard-page')
-export class Stub extends LitElement {
+export class DashboardPage extends LitElement {
+  static override styles = [
+    base,
+    css`
+      :host {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(520px, 1fr));
+        gap: 12px;
+        padding: 12px;
+        align-content: start;
+      }
+      .wide {
+        grid-column: 1 / -1;
+      }
+      .bar {
+        height: 8px;
+        background: var(--line);
+        border-radius: 4px;
+        overflow: hidden;
+      }
+      progress {
+        width: 100%;
+        height: 10px;
+      }
+      .best {
+        font-weight: 700;
+      }
+      .row {
+        display: flex;
+        gap: 8px;
+        align-items: center;
+        justify-content: space-between;
+      }
+    `,
+  ];
+
+  @consume({ context: apiContext }) private api!: ApiClient;
+  @consume({ context: sessionContext, subscribe: true }) private session: Session | null = null;
+  @state() private bundle = '';
+
+  private data = new Task(this, {
+    task: async (_a, { signal }) => {
+      const [bundles, dataset, models, jobs, types] = await Promise.all([
+        listBundles(this.api, signal).catch(() => []),
+        getDatasetStats(this.api, signal).catch(() => null),
+        listModels(this.api, signal).catch(() => [] as ModelVersion[]),
+        listJobs(this.api, signal),
+        listAnomalyTypes(this.api, signal).catch(() => []),
+      ]);
+      return { bundles, dataset, models, jobs, types };
+    },
+    args: () => [],
+  });
+
+  private agreement = new Task(this, {
+    task: async ([bundle], { signal }) => getAgreement(this.api, bundle || undefined, signal),
+    args: () => [this.bundle] as const,
+  });
+
+  private poll = 0;
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Job progress moves while training runs: refresh every 5 s while a job is open.
+    this.poll = window.setInterval(() => {
+      if (this.data.value?.jobs.some((j) => j.status === 'queued' || j.status === 'running')) this.data.run();
+    }, 5000);
+  }
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearInterval(this.poll);
+  }
+
   override render() {
-    return html`<p>dashboard</p>`;
+    return this.data.render({
+      pending: () => html`<p class="card wide">Loading…</p>`,
+      error: (e) => html`<p class="card wide error">${describeError(e)}</p>`,
+      complete: (d) => html`
+        <section class="card wide">
+          <h2>Bundles</h2>
+          ${
+            d.bundles.length
+              ? html`<table>
+                  <thead>
+                    <tr>
+                      <th>Bundle</th>
+                      <th class="n">Images</th>
+                      <th class="n">Labeled</th>
+                      <th class="n">Resolved</th>
+                      <th class="n">Normal</th>
+                      <th class="n">Abnormal</th>
+                      <th class="n">Agreement</th>
+                      <th>Progress</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${d.bundles.map(
+                      (b) =>
+                        html`<tr>
+                          <td>${b.name}</td>
+                          <td class="n">${b.images}</td>
+                          <td class="n">${b.labeled}</td>
+                          <td class="n">${b.resolved}</td>
+                          <td class="n">${b.normal}</td>
+                          <td class="n">${b.abnormal}</td>
+                          <td class="n">${fmt(b.agreement ?? null)}</td>
+                          <td>
+                            <progress
+                              max=${b.images || 1}
+                              value=${b.resolved}
+                              aria-label="${b.name} resolved"
+                            ></progress>
+                          </td>
+                        </tr>`,
+                    )}
+                  </tbody>
+                </table>`
+              : html`<p class="muted">No images yet. An admin can load the demo from the Admin page.</p>`
+          }
+        </section>
+        ${this.renderAgreement(
+          d.bundles.map((b) => b.name),
+          d.types,
+        )}
+        <section class="card">
+          <h2>Dataset histogram</h2>
+          ${d.dataset ? html`<dataset-histogram .stats=${d.dataset}></dataset-histogram>` : html`<p class="muted">No images yet.</p>`}
+        </section>
+        ${this.renderModels(d.models)} ${this.renderJobs(d.jobs)}
+      `,
+    });
+  }
+
+  private renderAgreement(bundles: string[], types: { code: string; name: string }[]) {
+    return html`<section class="card">
+      <div class="row">
+        <h2>Agreement</h2>
+        <label
+          >Bundle
+          <select @change=${(e: Event) => (this.bundle = (e.target as HTMLSelectElement).value)}>
+            <option value="">all</option>
+            ${bundles.map((b) => html`<option .value=${b} ?selected=${b === this.bundle}>${b}</option>`)}
+          </select></label
+        >
+      </div>
+      ${this.agreement.render({
+        pending: () => html`<p class="muted">Loading…</p>`,
+        error: (e) => html`<p class="muted">${describeError(e)}</p>`,
+        complete: (a) => html`
+          <p>
+            ${a.images} images, ${a.votes} votes · Fleiss’ κ <strong>${fmt(a.fleissKappa)}</strong> ·
+            Krippendorff’s α
+            <strong>${fmt(a.krippendorffAlpha)}</strong>
+          </p>
+          ${
+            this.session?.user.role === 'expert'
+              ? nothing
+              : html`<h3>Per expert</h3>
+                  <table>
+                    <thead>
+                      <tr>
+                        <th>Expert</th>
+                        <th class="n">Votes</th>
+                        <th class="n">Agrees with consensus</th>
+                        <th class="n">Cohen’s κ</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      ${a.perExpert.map(
+                        (e) =>
+                          html`<tr>
+                            <td>${e.user}</td>
+                            <td class="n">${e.votes}</td>
+                            <td class="n">
+                              ${e.agreementWithConsensus == null ? '—' : `${pct(e.agreementWithConsensus)} %`}
+                            </td>
+                            <td class="n">${fmt(e.cohenKappaWithConsensus)}</td>
+                          </tr>`,
+                      )}
+                    </tbody>
+                  </table>`
+          }
+          <h3>Per anomaly type (Fleiss’ κ on presence)</h3>
+          <table>
+            <tbody>
+              ${a.perAnomaly.map(
+                (p) =>
+                  html`<tr>
+                    <td>${types.find((t) => t.code === p.code)?.name ?? p.code}</td>
+                    <td class="n">${fmt(p.fleissKappa)}</td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>
+        `,
+      })}
+    </section>`;
+  }
+
+  private renderModels(models: ModelVersion[]) {
+    const t = table1(models);
+    const groups: BarGroup[] = t.bundles.map((b) => ({
+      label: b,
+      values: t.methods.map((m) => t.cell(m, b)?.balancedAccuracy ?? null),
+    }));
+    return html`<section class="card wide">
+      <h2>Models</h2>
+      ${
+        models.length
+          ? html`<table>
+              <thead>
+                <tr>
+                  <th>Version</th>
+                  <th>Created</th>
+                  <th class="n">Method</th>
+                  <th class="n">Images</th>
+                  <th class="n">Bundles</th>
+                  <th class="n">Balanced accuracy (LOBO)</th>
+                  <th></th>
+                </tr>
+              </thead>
+              <tbody>
+                ${models.map(
+                  (m) =>
+                    html`<tr>
+                      <td>${m.version}</td>
+                      <td>${new Date(m.createdAt).toLocaleString()}</td>
+                      <td class="n">${m.method}</td>
+                      <td class="n">${m.trainedOn.images}</td>
+                      <td class="n">${m.trainedOn.bundles}</td>
+                      <td class="n">
+                        ${m.crossValidation ? `${pct(m.crossValidation.overall.balancedAccuracy)} %` : '—'}
+                      </td>
+                      <td>${m.active ? html`<strong>active</strong>` : ''}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+          : html`<p class="muted">No model trained yet.</p>`
+      }
+      ${
+        t.methods.length
+          ? html`<h3>Leave one bundle out: balanced accuracy (%), as the paper’s Table 1</h3>
+              <table data-testid="table1">
+                <thead>
+                  <tr>
+                    <th>Test bundle</th>
+                    ${t.methods.map((m) => html`<th class="n">Method ${m}</th>`)}
+                  </tr>
+                </thead>
+                <tbody>
+                  ${t.bundles.map((b) => {
+                    const cells = t.methods.map((m) => t.cell(m, b));
+                    const best = Math.max(...cells.map((c) => c?.balancedAccuracy ?? -1));
+                    return html`<tr>
+                      <td>${b}</td>
+                      ${cells.map((c) =>
+                        !c
+                          ? html`<td class="n">—</td>`
+                          : c.balancedAccuracy == null
+                            ? html`<td class="n" title=${whyMissing(c)}>—</td>`
+                            : html`<td class="n ${c.balancedAccuracy === best ? 'best' : ''}">
+                                ${pct(c.balancedAccuracy)}
+                              </td>`,
+                      )}
+                    </tr>`;
+                  })}
+                  <tr>
+                    <td><strong>Overall (pooled)</strong></td>
+                    ${t.methods.map((m) => html`<td class="n"><strong>${pct(t.overall(m).balancedAccuracy)}</strong></td>`)}
+                  </tr>
+                </tbody>
+              </table>
+              <p class="muted">
+                “—”: the bundle lacks a class, so its balanced accuracy is undefined (hover for why); the
+                pooled score counts it anyway. Paper (Table 1, overall): 82.31, 85.18, 85.00, 81.02.
+              </p>
+              <bar-chart .groups=${groups} .series=${t.methods.map((m) => `Method ${m}`)}></bar-chart>`
+          : nothing
+      }
+    </section>`;
+  }
+
+  private renderJobs(jobs: Job[]) {
+    return html`<section class="card">
+      <h2>Jobs</h2>
+      ${
+        jobs.length
+          ? jobs.map(
+              (j) =>
+                html`<div>
+                  <div class="row">
+                    <span>${j.kind} · ${j.status}</span><span class="muted">${j.message}</span>
+                  </div>
+                  <progress max="1" value=${j.progress} aria-label="${j.kind} progress"></progress>
+                  ${j.error ? html`<p class="error">${j.error}</p>` : nothing}
+                </div>`,
+            )
+          : html`<p class="muted">No training or scoring jobs.</p>`
+      }
+    </section>`;
   }
 }
 
 declare global {
   interface HTMLElementTagNameMap {
-    'dashboard-page': Stub;
+    'dashboard-page': DashboardPage;
   }
 }

@@ -1,15 +1,357 @@
-import { LitElement, html } from 'lit';
-import { customElement } from 'lit/decorators.js';
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import { consume } from '@lit/context';
+import { Task } from '@lit/task';
+import { apiContext } from '../context.ts';
+import { describeError, type ApiClient } from '../data/api-client.ts';
+import { listAnomalyTypes } from '../data/anomaly-types.ts';
+import { getConsensus, posteriorOf, resolveImage, reviewQueue } from '../data/consensus.ts';
+import { getDatasetStats } from '../data/images.ts';
+import { listVotes, voteHistory } from '../data/votes.ts';
+import type { AnomalyType, Consensus, ImageDto, Prediction, ReviewItem, Vote } from '../data/types.ts';
+import { ImageLoader, type LoadedImage } from '../viewer/image-loader.ts';
+import type { VerdictValue } from '../components/verdict-form.ts';
+import '../components/xray-viewer.ts';
+import '../components/verdict-form.ts';
+import { base } from '../styles.ts';
 
+interface Detail {
+  image: ImageDto;
+  votes: Vote[];
+  history: Vote[];
+  consensus: Consensus | null;
+  prediction: Prediction | null;
+  reason: string;
+}
+
+const who = (u: Vote['user'] | Consensus['resolvedBy']) =>
+  u == null ? '—' : typeof u === 'string' ? u : u.username;
+const pct = (p: number | null | undefined) => (p == null ? '—' : `${(p * 100).toFixed(1)} %`);
+
+/** A review entry may carry the image nested or flattened; either way we read it the same. */
+function imageOf(item: ReviewItem): ImageDto {
+  return (item.image ?? (item as unknown as ImageDto)) as ImageDto;
+}
+
+/**
+ * The lead's page: the review queue with the reason for each image; for the selected image the viewer,
+ * every vote side by side, the consensus, the Dawid–Skene posterior and the model's score, the history,
+ * and the resolution form (verdict, anomalies, a required reason).
+ */
 @customElement('review-page')
-export class Stub extends LitElement {
+export class ReviewPage extends LitElement {
+  static override styles = [
+    base,
+    css`
+      :host {
+        flex: 1;
+        display: grid;
+        grid-template-columns: 260px minmax(0, 1fr) 400px;
+        gap: 12px;
+        padding: 12px;
+        height: calc(100vh - 47px);
+        box-sizing: border-box;
+        min-height: 0;
+      }
+      .queue {
+        overflow: auto;
+        padding: 8px;
+      }
+      .queue ul {
+        list-style: none;
+        padding: 0;
+        margin: 0;
+      }
+      .queue li button {
+        width: 100%;
+        text-align: left;
+        border: 0;
+        border-radius: 5px;
+        padding: 6px 8px;
+        display: grid;
+        gap: 2px;
+      }
+      .queue li button[aria-current='true'] {
+        background: var(--accent-soft);
+      }
+      .reason {
+        font-size: 12px;
+        color: var(--warn);
+      }
+      aside {
+        overflow: auto;
+        display: flex;
+        flex-direction: column;
+        gap: 12px;
+      }
+      dl {
+        display: grid;
+        grid-template-columns: max-content 1fr;
+        gap: 3px 12px;
+        margin: 0;
+      }
+      dt {
+        color: var(--muted);
+      }
+      dd {
+        margin: 0;
+      }
+      .v-normal {
+        color: var(--ok);
+        font-weight: 600;
+      }
+      .v-abnormal {
+        color: var(--bad);
+        font-weight: 600;
+      }
+      textarea {
+        width: 100%;
+        box-sizing: border-box;
+        min-height: 56px;
+      }
+      td {
+        vertical-align: top;
+        font-size: 13px;
+      }
+    `,
+  ];
+
+  @consume({ context: apiContext }) private api!: ApiClient;
+  @state() private selected: string | null = null;
+  @state() private loaded: LoadedImage | null = null;
+  @state() private form: VerdictValue & { reason: string } = { verdict: null, anomalies: [], reason: '' };
+  @state() private message = '';
+  @state() private busy = false;
+  private loader: ImageLoader | null = null;
+
+  private queue = new Task(this, {
+    task: async (_a, { signal }) => reviewQueue(this.api, signal),
+    args: () => [],
+  });
+
+  private setup = new Task(this, {
+    task: async (_a, { signal }) => {
+      const [types, dataset] = await Promise.all([
+        listAnomalyTypes(this.api, signal),
+        getDatasetStats(this.api, signal).catch(() => null),
+      ]);
+      return { types, dataset };
+    },
+    args: () => [],
+  });
+
+  /** Loads the selected image's details; a newer selection aborts the older one (no stale answers). */
+  private detail = new Task(this, {
+    task: async ([id], { signal }): Promise<Detail | null> => {
+      if (!id) return null;
+      const item = this.queue.value?.find((i) => imageOf(i).id === id);
+      if (!item) return null;
+      const image = imageOf(item);
+      const [votes, history, consensus] = await Promise.all([
+        listVotes(this.api, id, signal).catch(() => item.votes ?? []),
+        voteHistory(this.api, id, signal).catch(() => [] as Vote[]),
+        getConsensus(this.api, id, signal).catch(() => item.consensus ?? null),
+      ]);
+      return {
+        image,
+        votes,
+        history,
+        consensus,
+        prediction: item.prediction ?? image.prediction ?? null,
+        reason: item.reason,
+      };
+    },
+    args: () => [this.selected] as const,
+  });
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.loader = new ImageLoader(this.api, 3);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.loader?.dispose();
+    this.loader = null;
+  }
+
+  private get types(): AnomalyType[] {
+    return this.setup.value?.types ?? [];
+  }
+
   override render() {
-    return html`<p>review</p>`;
+    const ds = this.setup.value?.dataset;
+    return html`
+      <nav class="card queue" aria-label="Review queue">
+        <h2>Review queue</h2>
+        ${this.queue.render({
+          pending: () => html`<p class="muted">Loading…</p>`,
+          error: (e) => html`<p class="error">${describeError(e)}</p>`,
+          complete: (items) =>
+            items.length === 0
+              ? html`<p class="muted">Nothing needs your decision.</p>`
+              : html`<ul>
+                  ${items.map((it) => {
+                    const img = imageOf(it);
+                    return html`<li>
+                      <button
+                        aria-current=${String(img.id === this.selected)}
+                        @click=${() => this.select(img)}
+                      >
+                        <span>${img.name}</span>
+                        <span class="muted">bundle ${img.bundle}</span>
+                        <span class="reason">${it.reason}</span>
+                      </button>
+                    </li>`;
+                  })}
+                </ul>`,
+        })}
+      </nav>
+      <xray-viewer
+        .loaded=${this.loaded}
+        .datasetBounds=${ds ? { globalMin: ds.globalMin, globalMax: ds.globalMax } : null}
+        .message=${this.selected ? '' : 'Choose an image from the review queue.'}
+      ></xray-viewer>
+      <aside>${this.detail.render({ complete: (d) => (d ? this.renderDetail(d) : nothing) })}</aside>
+    `;
+  }
+
+  private renderDetail(d: Detail) {
+    const c = d.consensus;
+    const p = d.prediction;
+    return html`
+      <div class="card">
+        <h2>${d.image.name}</h2>
+        <p class="reason">${d.reason}</p>
+        <dl>
+          <dt>Consensus</dt>
+          <dd data-testid="consensus">
+            ${c ? html`${c.status.replace('_', ' ')}${c.verdict ? html` · <span class="v-${c.verdict}">${c.verdict}</span>` : ''}${c.method ? ` (${c.method})` : ''}` : '—'}
+          </dd>
+          <dt>Votes</dt>
+          <dd>${c ? `${c.counts.normal} normal · ${c.counts.abnormal} abnormal` : '—'}</dd>
+          <dt>Dawid–Skene</dt>
+          <dd>p(abnormal) ${pct(posteriorOf(c))}</dd>
+          <dt>Model</dt>
+          <dd>
+            ${p ? html`p(abnormal) ${pct(p.pAbnormal)} <span class="muted">v${p.modelVersion}</span>` : '—'}
+          </dd>
+          ${
+            c?.reason
+              ? html`<dt>Lead</dt>
+                  <dd>${who(c.resolvedBy)}: “${c.reason}”</dd>`
+              : nothing
+          }
+        </dl>
+      </div>
+      <div class="card">
+        <h3>Votes</h3>
+        <table>
+          <thead>
+            <tr>
+              <th>Expert</th>
+              <th>Verdict</th>
+              <th>Anomalies</th>
+              <th>Comment</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${d.votes.map(
+              (v) =>
+                html`<tr>
+                  <td>${who(v.user)}</td>
+                  <td class="v-${v.verdict}">${v.verdict}</td>
+                  <td>${v.anomalies.map((a) => this.nameOf(a)).join(', ') || '—'}</td>
+                  <td>${v.comment ?? ''}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+      </div>
+      <div class="card">
+        <h3>Resolve</h3>
+        <verdict-form
+          .types=${this.types}
+          .value=${this.form}
+          @verdict-change=${(e: CustomEvent<VerdictValue>) => (this.form = { ...this.form, ...e.detail })}
+        ></verdict-form>
+        <p>
+          <label for="reason">Reason (required)</label>
+          <textarea
+            id="reason"
+            .value=${this.form.reason}
+            @input=${(e: InputEvent) => (this.form = { ...this.form, reason: (e.target as HTMLTextAreaElement).value })}
+          ></textarea>
+        </p>
+        <button class="primary" ?disabled=${this.busy} @click=${() => this.resolve(d.image)}>Resolve</button>
+        <p class="error" role="alert">${this.message}</p>
+      </div>
+      <div class="card">
+        <h3>History</h3>
+        ${
+          d.history.length
+            ? html`<table>
+                <tbody>
+                  ${d.history.map(
+                    (v) =>
+                      html`<tr>
+                        <td class="muted">${new Date(v.createdAt).toLocaleString()}</td>
+                        <td>${who(v.user)}</td>
+                        <td class="v-${v.verdict}">${v.verdict}</td>
+                        <td>${v.anomalies.map((a) => this.nameOf(a)).join(', ')}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>`
+            : html`<p class="muted">No history.</p>`
+        }
+      </div>
+    `;
+  }
+
+  private nameOf(code: string): string {
+    return this.types.find((t) => t.code === code)?.name ?? code;
+  }
+
+  private async select(image: ImageDto): Promise<void> {
+    this.selected = image.id;
+    this.message = '';
+    this.form = { verdict: null, anomalies: [], reason: '' };
+    this.loaded = null;
+    try {
+      const loaded = await this.loader!.load(image);
+      if (this.selected === image.id) this.loaded = loaded;
+    } catch (err) {
+      if (this.selected === image.id) this.message = describeError(err);
+    }
+  }
+
+  private async resolve(image: ImageDto): Promise<void> {
+    const { verdict, anomalies, reason } = this.form;
+    if (!verdict) {
+      this.message = 'Choose Normal or Abnormal.';
+      return;
+    }
+    if (!reason.trim()) {
+      this.message = 'Give a reason: it is kept with the decision.';
+      return;
+    }
+    this.busy = true;
+    try {
+      await resolveImage(this.api, image.id, { verdict, anomalies, reason: reason.trim() });
+      this.message = '';
+      this.queue.run();
+      this.detail.run();
+    } catch (err) {
+      this.message = describeError(err);
+    } finally {
+      this.busy = false;
+    }
   }
 }
 
 declare global {
   interface HTMLElementTagNameMap {
-    'review-page': Stub;
+    'review-page': ReviewPage;
   }
 }
