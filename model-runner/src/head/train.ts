@@ -68,6 +68,8 @@ export interface TrainHeadOptions {
   /** Layer widths (tests use small heads); the paper's head by default. */
   dims?: readonly number[];
   onEpoch?: (report: EpochReport) => void | Promise<void>;
+  /** ONNX Runtime intra-op threads for the training session (its default, one per core, when omitted). */
+  threads?: number;
 }
 
 export interface TrainedHead {
@@ -126,7 +128,7 @@ export async function trainHead(
   const n = indices.length;
   if (n === 0) throw new Error('no training images');
   const classes = dims[dims.length - 1];
-  const session = await trainingSession(dims, o.momentum);
+  const session = await trainingSession(dims, o.momentum, options.threads);
   const initial = initHead({ seed: o.seed, backboneFc: options.backboneFc, dims });
   const classWeights = resolveClassWeights(options.classWeights, labels, indices);
 
