@@ -82,12 +82,17 @@ export interface TrainedHead {
 const trainingSessions = new Map<string, Promise<ort.InferenceSession>>();
 
 /** One compiled training-step session per head shape; the state travels as inputs, so sessions are reusable. */
-function trainingSession(dims: readonly number[], momentum: number): Promise<ort.InferenceSession> {
-  const key = `${dims.join('x')}@${momentum}`;
+function trainingSession(
+  dims: readonly number[],
+  momentum: number,
+  threads?: number,
+): Promise<ort.InferenceSession> {
+  const key = `${dims.join('x')}@${momentum}/${threads ?? 'default'}`;
   let session = trainingSessions.get(key);
   if (!session) {
     session = ort.InferenceSession.create(buildTrainingGraph(dims, momentum), {
       graphOptimizationLevel: 'all',
+      ...(threads ? { intraOpNumThreads: threads } : {}),
     });
     trainingSessions.set(key, session);
   }
