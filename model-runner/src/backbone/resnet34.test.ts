@@ -11,6 +11,7 @@ import {
   calibrationBatch,
   countParameters,
   initResNet34Weights,
+  resnet34Macs,
   type UntrainedBackbone,
 } from './resnet34.ts';
 import { decodeModel, modelMetadata, tensorDims } from '../onnx/graph.ts';
@@ -101,5 +102,23 @@ describe('offline ResNet-34 backbone', () => {
     const grown = (await plain.run({ input })).features.data as Float32Array;
     await plain.release();
     assert.ok(rms(grown) > 10, `identity-BN rms ${rms(grown)}`);
+  });
+
+  test('folding BN into the convs computes the same features', async () => {
+    const [n, h, w] = [1, 64, 64];
+    const input = new ort.Tensor('float32', calibrationBatch(3, n, h, w), [n, 3, h, w]);
+    const reference = (await session.run({ input })).features.data as Float32Array;
+    const foldedSession = await ort.InferenceSession.create(
+      buildResNet34Model(backbone.weights, { foldBatchNorm: true }),
+    );
+    const folded = (await foldedSession.run({ input })).features.data as Float32Array;
+    await foldedSession.release();
+    const diff = folded.reduce((m, v, i) => Math.max(m, Math.abs(v - reference[i])), 0);
+    assert.ok(diff < 1e-3, `max difference ${diff}`);
+  });
+
+  test('counts 3.66 GMAC at 224x224 (torchvision: 3.6 G) and about 147 GMAC at the paper 2000x1000', () => {
+    assert.equal(Math.round(resnet34Macs(224, 224) / 1e7), 366);
+    assert.equal(Math.round(resnet34Macs(2000, 1000) / 1e9), 147);
   });
 });

@@ -118,6 +118,54 @@ export function initResNet34Weights(seed: number): Weights {
   return weights;
 }
 
+/** A conv's weight and bias with the following inference-form BN folded in. */
+function foldedConv(weights: Weights, convName: string, bnName: string): { weight: Weight; bias: Weight } {
+  const cw = weights.get(`${convName}.weight`)!;
+  const gamma = weights.get(`${bnName}.weight`)!.data;
+  const beta = weights.get(`${bnName}.bias`)!.data;
+  const mean = weights.get(`${bnName}.running_mean`)!.data;
+  const variance = weights.get(`${bnName}.running_var`)!.data;
+  const out = cw.dims[0];
+  const per = cw.data.length / out;
+  const data = new Float32Array(cw.data.length);
+  const bias = new Float32Array(out);
+  for (let o = 0; o < out; o++) {
+    const scale = gamma[o] / Math.sqrt(variance[o] + BN_EPS);
+    for (let i = 0; i < per; i++) data[o * per + i] = cw.data[o * per + i] * scale;
+    bias[o] = beta[o] - mean[o] * scale;
+  }
+  return { weight: { dims: cw.dims, data }, bias: { dims: [out], data: bias } };
+}
+
+/**
+ * Multiply–accumulates of one ResNet-34 forward pass at height × width (convs and fc; pooling,
+ * BN, ReLU and additions are memory-bound and left out). FLOPs are 2 × MACs. At 224×224 this is
+ * torchvision's 3.6 G; at the paper's 2000×1000 about 146 G ("150 GFLOP" in the issue counts MACs).
+ */
+export function resnet34Macs(height: number, width: number): number {
+  const out = (n: number, k: number, s: number, p: number) => Math.floor((n + 2 * p - k) / s) + 1;
+  let h = out(height, 7, 2, 3);
+  let w = out(width, 7, 2, 3);
+  let macs = 64 * 3 * 49 * h * w;
+  h = out(h, 3, 2, 1);
+  w = out(w, 3, 2, 1);
+  let inC = 64;
+  RESNET34_BLOCKS.forEach((blocks, s) => {
+    const c = RESNET34_WIDTHS[s];
+    for (let b = 0; b < blocks; b++) {
+      const stride = b === 0 && s > 0 ? 2 : 1;
+      const ho = out(h, 3, stride, 1);
+      const wo = out(w, 3, stride, 1);
+      macs += c * inC * 9 * ho * wo + c * c * 9 * ho * wo;
+      if (b === 0 && s > 0) macs += c * inC * ho * wo;
+      h = ho;
+      w = wo;
+      inC = c;
+    }
+  });
+  return macs + FEATURE_DIM * NUM_CLASSES;
+}
+
 export interface BuildOptions {
   /** 'float16' stores weights as fp16 and computes in fp16 (inputs/outputs stay float32). */
   precision?: 'float32' | 'float16';
@@ -127,6 +175,12 @@ export interface BuildOptions {
    * also outputs `<bn>.batch_mean` / `<bn>.batch_var` for every BN — used for calibration.
    */
   bnMode?: 'inference' | 'batch-stats';
+  /**
+   * Fold each inference-form BN into the conv before it (weight × γ/√(var+ε), bias β − mean·γ/√(var+ε)).
+   * Same function, fewer nodes; used for the GPU experiments. The default keeps BN nodes so the
+   * file mirrors torchvision's parameters (ORT folds them itself when it optimises the session).
+   */
+  foldBatchNorm?: boolean;
   metadata?: Record<string, string>;
 }
 
@@ -142,22 +196,38 @@ export function buildResNet34Model(weights: Weights, options: BuildOptions = {})
     return g.initializer(name, 'float32', t.dims, t.data);
   };
   const batchStatNames: string[] = [];
+  const fold = options.foldBatchNorm === true && bnMode === 'inference';
+  const folded = new Map<string, string>(); // conv output → the BN folded into it
+  const bnOf = (convName: string) =>
+    convName === 'conv1'
+      ? 'bn1'
+      : convName.endsWith('.downsample.0')
+        ? convName.replace(/0$/, '1')
+        : convName.replace(/conv(\d)$/, 'bn$1');
   const conv = (x: string, name: string, stride: number, pad: number): string => {
     const k = weights.get(`${name}.weight`)!.dims[2];
-    return g.op('Conv', [x, w(`${name}.weight`)], {
-      kernel_shape: [k, k],
-      strides: [stride, stride],
-      pads: [pad, pad, pad, pad],
-    });
+    const attrs = { kernel_shape: [k, k], strides: [stride, stride], pads: [pad, pad, pad, pad] };
+    if (!fold) return g.op('Conv', [x, w(`${name}.weight`)], attrs);
+    const bnName = bnOf(name);
+    const { weight, bias } = foldedConv(weights, name, bnName);
+    const add = (n: string, t: Weight) =>
+      precision === 'float16'
+        ? g.initializer(n, 'float16', t.dims, toFloat16Array(t.data))
+        : g.initializer(n, 'float32', t.dims, t.data);
+    const out = g.op('Conv', [x, add(`${name}.weight`, weight), add(`${name}.bias`, bias)], attrs);
+    folded.set(out, bnName);
+    return out;
   };
   const bn = (x: string, name: string): string => {
+    if (fold) {
+      if (folded.get(x) !== name) throw new Error(`cannot fold ${name}: its input is not its conv`);
+      return x;
+    }
     if (bnMode === 'inference') {
       return g.op(
         'BatchNormalization',
         [x, w(`${name}.weight`), w(`${name}.bias`), w(`${name}.running_mean`), w(`${name}.running_var`)],
-        {
-          epsilon: float(BN_EPS),
-        },
+        { epsilon: float(BN_EPS) },
       );
     }
     // Train-mode BN: per-channel mean/var over N, H, W (biased variance, as torch normalises with).
