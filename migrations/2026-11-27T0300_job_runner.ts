@@ -8,6 +8,8 @@ import { sql, type Kysely } from 'kysely';
  *   real PostgreSQL wake at once instead of waiting for their poll; with no listener it costs nothing.
  * - Sweep index: running jobs by lock time (the heartbeat), to find jobs of runners that died.
  * - Queue ordering: predictions of one model version by priority (GET /api/queue/next, review queue).
+ * - Embeddings of methods 2 and 4 depend on the dataset-wide bounds (paper 2.3), which move as images
+ *   arrive: `bounds` ('g<lo>-<hi>', '' for methods 1 and 3) joins the key so a stale vector is never served.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`alter table jobs add column key text`.execute(db);
@@ -31,9 +33,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     db,
   );
   await sql`create index model_versions_job_idx on model_versions (job_id)`.execute(db);
+
+  await sql`alter table embeddings add column bounds text not null default ''`.execute(db);
+  await sql`alter table embeddings drop constraint embeddings_pkey`.execute(db);
+  await sql`alter table embeddings add primary key (backbone_hash, input_size, method, bounds, sha256, flip)`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`alter table embeddings drop constraint embeddings_pkey`.execute(db);
+  await sql`alter table embeddings drop column bounds`.execute(db);
+  await sql`alter table embeddings add primary key (sha256, backbone_hash, input_size, method, flip)`.execute(db);
   await sql`drop index model_versions_job_idx`.execute(db);
   await sql`drop index predictions_priority_idx`.execute(db);
   await sql`drop trigger image_consensus_notify on image_consensus`.execute(db);

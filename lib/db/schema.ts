@@ -179,6 +179,8 @@ export interface EmbeddingsTable {
   input_size: string;
   method: 1 | 2 | 3 | 4;
   flip: 0 | 1 | 2 | 3;
+  /** Method 2/4 global bounds 'g<lo>-<hi>', '' otherwise (migration 2026-11-27T0300). */
+  bounds: Generated<string>;
   vector: Buffer;
   created_at: CreatedAt;
 }

@@ -34,6 +34,11 @@ export const ScorePayload = z
       .array(z.string().regex(/^[1-9][0-9]*$/))
       .max(100_000)
       .optional(),
+    /**
+     * Activate the version once every image is scored, with this reason (set by the training that decided
+     * it): the queue switches from the old version's priorities to the new one's in one step.
+     */
+    activate: z.string().min(1).max(500).optional(),
   })
   .strict();
 export type ScorePayload = z.output<typeof ScorePayload>;

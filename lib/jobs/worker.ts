@@ -16,6 +16,14 @@ export class JobAbandoned extends Error {
   }
 }
 
+/** A failure no retry can fix (e.g. too few labels): the job fails at once, with this message. */
+export class PermanentJobError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentJobError';
+  }
+}
+
 export interface JobContext<P> {
   job: JobRow;
   /** The payload, validated with the kind's schema. */
@@ -265,7 +273,9 @@ export class JobRunner {
         return;
       }
       log.error({ err }, 'job failed');
-      await queue.fail(db, job.id, this.workerId, (err as Error)?.message ?? String(err));
+      await queue.fail(db, job.id, this.workerId, (err as Error)?.message ?? String(err), {
+        permanent: err instanceof PermanentJobError,
+      });
     } finally {
       clearInterval(beat);
     }

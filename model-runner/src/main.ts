@@ -1,0 +1,42 @@
+import path from 'node:path';
+import pino from 'pino';
+import { openPostgres } from '../../lib/db/connect.ts';
+import { migrateToLatest } from '../../lib/db/migrate.ts';
+import { createModelRunner } from './runner/index.ts';
+
+/**
+ * `npm run runner`: a model runner process against PostgreSQL (DATABASE_URL), e.g. a GPU worker beside
+ * the API instances. With the embedded database the runner lives inside `npm start` instead.
+ * SIGTERM/SIGINT: stop claiming, give the current job 30 s, then hand it back to the queue.
+ */
+const url = process.env.DATABASE_URL?.trim();
+if (!url) {
+  console.error(
+    'platina runner: DATABASE_URL is not set. The runner talks to PostgreSQL; with the embedded database, `npm start` runs it inside the server.',
+  );
+  process.exit(2);
+}
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+const database = openPostgres(url, 4);
+await migrateToLatest(database.db);
+const runner = createModelRunner({
+  db: database.db,
+  logger,
+  dataDir: path.resolve(process.env.PLATINA_DATA_DIR?.trim() || './data'),
+  listenUrl: url,
+  pollMs: 5000,
+});
+runner.start();
+logger.info({ worker: runner.jobs.workerId }, 'model runner started');
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'model runner stopping: no new jobs; finishing or handing back the current one');
+  await runner.stop(30_000);
+  await database.close();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));

@@ -1,0 +1,60 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { DB } from '../../../lib/db/schema.ts';
+import { JobRunner } from '../../../lib/jobs/worker.ts';
+import { RunnerResources } from './resources.ts';
+import { Scheduler } from './scheduler.ts';
+import { embedHandler, scoreHandler } from './score.ts';
+import { trainHandler } from './train.ts';
+
+export interface ModelRunnerOptions {
+  db: Kysely<DB>;
+  logger: Logger;
+  dataDir: string;
+  env?: NodeJS.ProcessEnv;
+  /** PostgreSQL URL to LISTEN on; absent for the embedded database (wake() from the API instead). */
+  listenUrl?: string;
+  pollMs?: number;
+  workerId?: string;
+  /** Run the active loop's scheduler (auto retraining, priority refresh, new uploads) before claims. */
+  schedule?: boolean;
+}
+
+export interface ModelRunner {
+  jobs: JobRunner;
+  scheduler: Scheduler;
+  resources: RunnerResources;
+  start(): void;
+  wake(): void;
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** The model runner: the job runner with Platina's handlers (train, score, embed) and the scheduler. */
+export function createModelRunner(o: ModelRunnerOptions): ModelRunner {
+  const resources = new RunnerResources({ db: o.db, logger: o.logger, dataDir: o.dataDir, env: o.env });
+  const scheduler = new Scheduler(resources);
+  const jobs = new JobRunner({
+    db: o.db,
+    logger: o.logger,
+    listenUrl: o.listenUrl,
+    pollMs: o.pollMs,
+    workerId: o.workerId,
+    handlers: {
+      train: trainHandler(resources),
+      score: scoreHandler(resources),
+      embed: embedHandler(resources),
+    },
+    beforeClaim: o.schedule === false ? undefined : () => scheduler.tick(),
+  });
+  return {
+    jobs,
+    scheduler,
+    resources,
+    start: () => jobs.start(),
+    wake: () => jobs.wake(),
+    async stop(graceMs) {
+      await jobs.stop(graceMs);
+      await resources.close();
+    },
+  };
+}

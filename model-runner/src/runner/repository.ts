@@ -1,0 +1,256 @@
+import { createHash } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { DB, ImageStatus, Verdict } from '../../../lib/db/schema.ts';
+import {
+  globalBounds,
+  localBounds,
+  type Conversion,
+  type Method,
+  type StretchBounds,
+} from '../../../lib/imaging/conversions.ts';
+
+/** What the runner reads and writes. Functions take the executor first (STYLE.md). */
+type Exec = Kysely<DB> | Transaction<DB>;
+
+export interface ImageRef {
+  id: string;
+  sha256: string;
+  bundle: string;
+  bitDepth: 8 | 16;
+  p0_01: number;
+  p99_99: number;
+}
+
+export interface LabeledImage extends ImageRef {
+  verdict: Verdict;
+  anomalies: string[];
+}
+
+const imageColumns = [
+  'i.id',
+  'i.sha256',
+  'b.name as bundle',
+  'i.bit_depth as bitDepth',
+  'i.p0_01',
+  'i.p99_99',
+] as const;
+
+/** Images with a resolved consensus label (the training set), in id order. */
+export async function resolvedImages(db: Exec): Promise<LabeledImage[]> {
+  const rows = await db
+    .selectFrom('image_consensus as c')
+    .innerJoin('images as i', 'i.id', 'c.image_id')
+    .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
+    .select([...imageColumns, 'c.verdict', 'c.anomalies'])
+    .where('c.status', '=', 'resolved')
+    .orderBy('i.id')
+    .execute();
+  return rows.map((r) => ({ ...r, verdict: r.verdict!, anomalies: [...r.anomalies].sort() }));
+}
+
+/** Images by id (all when `ids` is absent), in id order. */
+export async function imagesById(db: Exec, ids?: readonly string[]): Promise<ImageRef[]> {
+  let q = db
+    .selectFrom('images as i')
+    .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
+    .select(imageColumns)
+    .orderBy('i.id');
+  if (ids) {
+    if (ids.length === 0) return [];
+    q = q.where('i.id', 'in', ids as string[]);
+  }
+  return q.execute();
+}
+
+/**
+ * Hash of a label snapshot: sha256 over "image sha256 verdict anomalies" lines sorted by image sha256, so
+ * the same labels give the same hash whatever the ids or order.
+ */
+export function labelSnapshotHash(labels: readonly LabeledImage[]): string {
+  const lines = labels.map((l) => `${l.sha256} ${l.verdict} ${l.anomalies.join(',')}`).sort();
+  return createHash('sha256').update(lines.join('\n')).digest('hex');
+}
+
+/** Method 2's dataset-wide bounds per bit depth (paper 2.3), from every image's percentiles. */
+export async function datasetBounds(db: Exec): Promise<Map<8 | 16, StretchBounds>> {
+  const rows = await db
+    .selectFrom('images')
+    .select(['bit_depth', (eb) => eb.fn.min('p0_01').as('lo'), (eb) => eb.fn.max('p99_99').as('hi')])
+    .groupBy('bit_depth')
+    .execute();
+  const out = new Map<8 | 16, StretchBounds>();
+  for (const r of rows) out.set(r.bit_depth, globalBounds([{ p0_01: r.lo, p99_99: r.hi }], r.bit_depth)!);
+  return out;
+}
+
+/** The conversion of one image for a method (paper 2.3). */
+export function conversionFor(
+  method: Method,
+  image: ImageRef,
+  bounds: Map<8 | 16, StretchBounds>,
+): Conversion {
+  const global = () => {
+    const g = bounds.get(image.bitDepth);
+    if (!g) throw new Error(`no dataset bounds for ${image.bitDepth}-bit images`);
+    return g;
+  };
+  switch (method) {
+    case 1:
+      return { method: 1 };
+    case 2:
+      return { method: 2, global: global() };
+    case 3:
+      return { method: 3, local: localBounds(image) };
+    case 4:
+      return { method: 4, global: global(), local: localBounds(image) };
+  }
+}
+
+export interface ModelVersionRow {
+  id: string;
+  created_at: Date;
+  method: Method;
+  backbone_hash: string;
+  backbone_kind: 'torchvision' | 'untrained' | 'custom';
+  input_height: number;
+  input_width: number;
+  settings: unknown;
+  label_snapshot_hash: string;
+  trained_on_images: number;
+  trained_on_bundles: number;
+  cross_validation: unknown;
+  head_weights: Buffer;
+  job_id: string | null;
+}
+
+/** The active model version (latest activation), or undefined before the first. */
+export async function activeVersion(db: Exec): Promise<ModelVersionRow | undefined> {
+  const a = await db
+    .selectFrom('model_activations')
+    .select('model_version')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return a ? findVersion(db, a.model_version) : undefined;
+}
+
+export async function findVersion(db: Exec, id: string): Promise<ModelVersionRow | undefined> {
+  return (await db.selectFrom('model_versions').selectAll().where('id', '=', id).executeTakeFirst()) as
+    ModelVersionRow | undefined;
+}
+
+export async function insertVersion(
+  tx: Transaction<DB>,
+  v: Omit<ModelVersionRow, 'id' | 'created_at' | 'settings' | 'cross_validation'> & {
+    settings: unknown;
+    cross_validation: unknown;
+  },
+): Promise<string> {
+  const row = await tx
+    .insertInto('model_versions')
+    .values({
+      ...v,
+      settings: JSON.stringify(v.settings),
+      cross_validation: v.cross_validation === null ? null : JSON.stringify(v.cross_validation),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function insertActivation(
+  tx: Transaction<DB>,
+  modelVersion: string,
+  reason: string,
+  activatedBy: string | null = null,
+): Promise<void> {
+  await tx
+    .insertInto('model_activations')
+    .values({ model_version: modelVersion, reason, activated_by: activatedBy })
+    .execute();
+}
+
+export interface PredictionRow {
+  image_id: string;
+  p_abnormal: number;
+  priority: number;
+  reason: string;
+}
+
+/** Upsert predictions of a version, 1000 rows a statement (a retried score job overwrites its own rows). */
+export async function upsertPredictions(db: Exec, modelVersion: string, rows: readonly PredictionRow[]) {
+  for (let start = 0; start < rows.length; start += 1000) {
+    await db
+      .insertInto('predictions')
+      .values(rows.slice(start, start + 1000).map((r) => ({ model_version: modelVersion, ...r })))
+      .onConflict((oc) =>
+        oc.columns(['model_version', 'image_id']).doUpdateSet((eb) => ({
+          p_abnormal: eb.ref('excluded.p_abnormal'),
+          priority: eb.ref('excluded.priority'),
+          reason: eb.ref('excluded.reason'),
+        })),
+      )
+      .execute();
+  }
+}
+
+export interface ConsensusState {
+  image_id: string;
+  status: ImageStatus;
+  verdict: Verdict | null;
+  normal_votes: number;
+  abnormal_votes: number;
+}
+
+/** Consensus rows of some images (all when `ids` is absent); images without a row are unlabeled. */
+export async function consensusOf(db: Exec, ids?: readonly string[]): Promise<Map<string, ConsensusState>> {
+  let q = db
+    .selectFrom('image_consensus')
+    .select(['image_id', 'status', 'verdict', 'normal_votes', 'abnormal_votes']);
+  if (ids) {
+    if (ids.length === 0) return new Map();
+    q = q.where('image_id', 'in', ids as string[]);
+  }
+  const rows = await q.execute();
+  return new Map(rows.map((r) => [r.image_id, r]));
+}
+
+/** Resolved labels per bundle (the coverage term of the priority). */
+export async function labeledPerBundle(db: Exec): Promise<[string, number][]> {
+  const rows = await db
+    .selectFrom('bundles as b')
+    .leftJoin('images as i', 'i.bundle_id', 'b.id')
+    .leftJoin('image_consensus as c', (j) =>
+      j.onRef('c.image_id', '=', 'i.id').on('c.status', '=', 'resolved'),
+    )
+    .select(['b.name', (eb) => eb.fn.count<string>('c.image_id').as('n')])
+    .groupBy('b.name')
+    .execute();
+  return rows.map((r) => [r.name, Number(r.n)]);
+}
+
+/** The `retrainEvery` setting (issue 7; default 25), as the consensus engineer's settings service stores it. */
+export async function retrainEvery(db: Exec): Promise<number> {
+  const row = await db
+    .selectFrom('settings')
+    .select('value')
+    .where('key', '=', 'retrainEvery')
+    .executeTakeFirst();
+  const v = row?.value;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : 25;
+}
+
+/** Images changed since `since`: consensus rows updated after it (votes, resolutions). */
+export async function consensusChangedSince(db: Exec, since: Date): Promise<string[]> {
+  const rows = await db
+    .selectFrom('image_consensus')
+    .select('image_id')
+    .where('updated_at', '>', since as never)
+    .execute();
+  return rows.map((r) => r.image_id);
+}
+
+export async function now(db: Exec): Promise<Date> {
+  const r = await sql<{ now: Date }>`select now() as now`.execute(db);
+  return r.rows[0].now;
+}

@@ -1,0 +1,180 @@
+import { sql } from 'kysely';
+import { enqueue } from '../../../lib/jobs/queue.ts';
+import { computePriority, coverageFrom } from '../priority/priority.ts';
+import * as repo from './repository.ts';
+import type { RunnerResources } from './resources.ts';
+
+/**
+ * The active loop's bookkeeping, run by the runner before each claim (issue 7):
+ * 1. retraining after `retrainEvery` new resolved labels: debounced by the queue's dedup key (at most one
+ *    queued automatic training) and one training at a time (the claim never starts a second);
+ * 2. priorities that follow the votes: images whose consensus changed get their priority and reason
+ *    recomputed from the active version's stored P(abnormal) (no model run needed);
+ * 3. new uploads: images the active version has not scored are embedded and scored (an `embed` job per
+ *    batch), so the queue is never stale.
+ */
+export class Scheduler {
+  private lastRefresh: Date | null = null;
+  private lastNewImagesCheck = 0;
+
+  constructor(
+    private readonly res: RunnerResources,
+    private readonly opts: { newImagesEveryMs?: number } = {},
+  ) {}
+
+  async tick(): Promise<void> {
+    await this.maybeRetrain();
+    await this.refreshPriorities();
+    if (Date.now() - this.lastNewImagesCheck >= (this.opts.newImagesEveryMs ?? 5000)) {
+      this.lastNewImagesCheck = Date.now();
+      await this.embedNewImages();
+    }
+  }
+
+  /**
+   * Enqueue an automatic training when at least `retrainEvery` images were resolved (or re-resolved) since
+   * the last training was enqueued. Returns the job id, or null.
+   */
+  async maybeRetrain(): Promise<string | null> {
+    const db = this.res.db;
+    const every = await repo.retrainEvery(db);
+    const last = await db
+      .selectFrom('jobs')
+      .select('created_at')
+      .where('kind', '=', 'train')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    let q = db
+      .selectFrom('image_consensus')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('status', '=', 'resolved');
+    if (last) q = q.where('updated_at', '>', last.created_at as never);
+    const fresh = Number((await q.executeTakeFirstOrThrow()).n);
+    if (fresh < every) return null;
+    const active = await repo.activeVersion(db);
+    const job = await enqueue(
+      db,
+      'train',
+      { method: active?.method ?? 1, crossValidate: false, auto: true },
+      { key: 'train:auto' },
+    );
+    if (job)
+      this.res.logger.info({ job: job.id, newLabels: fresh, retrainEvery: every }, 'automatic retraining');
+    return job?.id ?? null;
+  }
+
+  /**
+   * Recompute priorities of images whose consensus changed since the last refresh (5 s of overlap: a
+   * transaction that began before the last read but committed after it is caught the next time).
+   */
+  async refreshPriorities(): Promise<number> {
+    const db = this.res.db;
+    const now = await repo.now(db);
+    const since = this.lastRefresh ? new Date(this.lastRefresh.getTime() - 5000) : new Date(0);
+    this.lastRefresh = now;
+    const active = await db
+      .selectFrom('model_activations')
+      .select('model_version')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!active) return 0;
+    const changed = await repo.consensusChangedSince(db, since);
+    if (changed.length === 0) return 0;
+    const rows = await db
+      .selectFrom('predictions as p')
+      .innerJoin('images as i', 'i.id', 'p.image_id')
+      .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
+      .select(['p.image_id', 'p.p_abnormal', 'b.name as bundle'])
+      .where('p.model_version', '=', active.model_version)
+      .where('p.image_id', 'in', changed)
+      .execute();
+    if (rows.length === 0) return 0;
+    const [consensus, perBundle] = await Promise.all([
+      repo.consensusOf(db, changed),
+      repo.labeledPerBundle(db),
+    ]);
+    const coverage = coverageFrom(perBundle);
+    const updated = rows.map((r) => {
+      const c = consensus.get(r.image_id);
+      return {
+        image_id: r.image_id,
+        p_abnormal: r.p_abnormal,
+        ...computePriority(
+          {
+            pAbnormal: r.p_abnormal,
+            status: c?.status ?? 'unlabeled',
+            verdict: c?.verdict ?? null,
+            normalVotes: c?.normal_votes ?? 0,
+            abnormalVotes: c?.abnormal_votes ?? 0,
+            bundle: r.bundle,
+          },
+          coverage,
+        ),
+      };
+    });
+    await repo.upsertPredictions(db, active.model_version, updated);
+    return updated.length;
+  }
+
+  /** Enqueue one `embed` job for images the active version has not scored (or, before any model, not embedded). */
+  async embedNewImages(): Promise<string | null> {
+    const db = this.res.db;
+    const active = await repo.activeVersion(db);
+    let ids: string[];
+    if (active) {
+      const rows = await db
+        .selectFrom('images as i')
+        .select('i.id')
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('predictions as p')
+                .select(sql`1`.as('one'))
+                .whereRef('p.image_id', '=', 'i.id')
+                .where('p.model_version', '=', active.id),
+            ),
+          ),
+        )
+        .orderBy('i.id')
+        .limit(10_000)
+        .execute();
+      ids = rows.map((r) => r.id);
+    } else {
+      const backbone = await this.res.backbone();
+      const rows = await db
+        .selectFrom('images as i')
+        .select('i.id')
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('embeddings as e')
+                .select(sql`1`.as('one'))
+                .whereRef('e.sha256', '=', 'i.sha256')
+                .where('e.backbone_hash', '=', backbone.hash)
+                .where('e.input_size', '=', this.res.inputSizeKey)
+                .where('e.method', '=', 1)
+                .where('e.flip', '=', 0),
+            ),
+          ),
+        )
+        .orderBy('i.id')
+        .limit(10_000)
+        .execute();
+      ids = rows.map((r) => r.id);
+    }
+    if (ids.length === 0) return null;
+    // One batch at a time: while one is queued or running, the next check waits for it.
+    const busy = await db
+      .selectFrom('jobs')
+      .select('id')
+      .where('kind', 'in', ['embed', 'score'])
+      .where('status', 'in', ['queued', 'running'])
+      .limit(1)
+      .executeTakeFirst();
+    if (busy) return null;
+    const job = await enqueue(db, 'embed', { imageIds: ids }, { key: 'embed:new' });
+    return job?.id ?? null;
+  }
+}

@@ -1,0 +1,127 @@
+import { stillHeld } from '../../../lib/jobs/queue.ts';
+import { EmbedPayload, ScorePayload } from '../../../lib/jobs/payloads.ts';
+import {
+  JobAbandoned,
+  PermanentJobError,
+  type JobContext,
+  type JobHandler,
+} from '../../../lib/jobs/worker.ts';
+import { scoreImages } from '../head/train.ts';
+import { computePriority, coverageFrom } from '../priority/priority.ts';
+import { decodeHead } from './head-codec.ts';
+import * as repo from './repository.ts';
+import type { RunnerResources } from './resources.ts';
+
+type Progress = (p: number, message: string) => Promise<void>;
+
+/**
+ * Score images with a model version from their cached unflipped embeddings (computing the missing ones),
+ * attach each image's priority and reason (model-runner/src/priority), and store them as that version's
+ * predictions. Returns the number of images scored.
+ */
+export async function scoreWithVersion(
+  res: RunnerResources,
+  version: repo.ModelVersionRow,
+  imageIds: readonly string[] | undefined,
+  progress: Progress,
+): Promise<number> {
+  const backbone = await res.backbone();
+  if (
+    version.backbone_hash !== backbone.hash ||
+    `${version.input_height}x${version.input_width}` !== res.inputSizeKey
+  ) {
+    throw new PermanentJobError(
+      `model version ${version.id} was trained on backbone ${version.backbone_hash.slice(0, 12)} at ` +
+        `${version.input_height}x${version.input_width}; this runner has ${backbone.hash.slice(0, 12)} at ` +
+        `${res.inputSizeKey} (set PLATINA_BACKBONE and PLATINA_INPUT_SIZE alike)`,
+    );
+  }
+  const images = await repo.imagesById(res.db, imageIds);
+  const bounds = await repo.datasetBounds(res.db);
+  const vectors = await res.embeddings(images, version.method, bounds, {
+    flips: [0],
+    onProgress: (d, t) => progress((0.7 * d) / t, `embedding ${d}/${t} images`),
+  });
+  await progress(0.7, `scoring ${images.length} images`);
+  const dim = 512;
+  const table = new Float32Array(images.length * dim);
+  images.forEach((im, i) => table.set(vectors.get(im.sha256)![0], i * dim));
+  const p = await scoreImages(decodeHead(version.head_weights), {
+    vectors: table,
+    images: images.length,
+    variants: 1,
+    dim,
+  });
+  const [consensus, perBundle] = await Promise.all([
+    repo.consensusOf(res.db, imageIds),
+    repo.labeledPerBundle(res.db),
+  ]);
+  const coverage = coverageFrom(perBundle);
+  const rows = images.map((im, i) => {
+    const c = consensus.get(im.id);
+    const pr = computePriority(
+      {
+        pAbnormal: p[i],
+        status: c?.status ?? 'unlabeled',
+        verdict: c?.verdict ?? null,
+        normalVotes: c?.normal_votes ?? 0,
+        abnormalVotes: c?.abnormal_votes ?? 0,
+        bundle: im.bundle,
+      },
+      coverage,
+    );
+    return { image_id: im.id, p_abnormal: p[i], ...pr };
+  });
+  await progress(0.85, `storing ${rows.length} predictions`);
+  await repo.upsertPredictions(res.db, version.id, rows);
+  return rows.length;
+}
+
+export function scoreHandler(res: RunnerResources): JobHandler<ScorePayload> {
+  return {
+    schema: ScorePayload,
+    async run(ctx: JobContext<ScorePayload>) {
+      const { modelVersion, imageIds, activate } = ctx.payload;
+      const version = modelVersion
+        ? await repo.findVersion(res.db, modelVersion)
+        : await repo.activeVersion(res.db);
+      if (!version)
+        throw new PermanentJobError(
+          modelVersion ? `no model version ${modelVersion}` : 'no active model to score with',
+        );
+      const scored = await scoreWithVersion(res, version, imageIds, ctx.progress);
+      if (activate) {
+        // Predictions of every image are in place: switch the queue to this version in one step.
+        await res.db.transaction().execute(async (tx) => {
+          if (!(await stillHeld(tx, ctx.job.id, ctx.workerId)))
+            throw new JobAbandoned('this runner no longer holds the job');
+          await repo.insertActivation(tx, version.id, activate);
+        });
+      }
+      return { modelVersion: version.id, scored, activated: Boolean(activate) };
+    },
+  };
+}
+
+/**
+ * The `embed` job for an upload batch: embed the new images (all four flips) with the active version's
+ * method and score them with it, so they enter the queue with a priority; before the first model, embed
+ * them with method 1 so the first training finds them cached.
+ */
+export function embedHandler(res: RunnerResources): JobHandler<EmbedPayload> {
+  return {
+    schema: EmbedPayload,
+    async run(ctx: JobContext<EmbedPayload>) {
+      const active = await repo.activeVersion(res.db);
+      if (active) {
+        const scored = await scoreWithVersion(res, active, ctx.payload.imageIds, ctx.progress);
+        return { modelVersion: active.id, embedded: scored, scored };
+      }
+      const images = await repo.imagesById(res.db, ctx.payload.imageIds);
+      const vectors = await res.embeddings(images, 1, await repo.datasetBounds(res.db), {
+        onProgress: (d, t) => ctx.progress(d / t, `embedding ${d}/${t} images`),
+      });
+      return { modelVersion: null, embedded: vectors.size, scored: 0 };
+    },
+  };
+}
