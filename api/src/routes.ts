@@ -7,6 +7,14 @@ import { settingsRoutes } from './settings/settings.routes.ts';
 import { votesRoutes } from './votes/votes.routes.ts';
 import { consensusRoutes } from './consensus/consensus.routes.ts';
 import { queueRoutes } from './queue/queue.routes.ts';
+import { jobsRoutes } from './jobs/jobs.routes.ts';
+import { modelsRoutes, predictionRoutes } from './models/models.routes.ts';
+import { reviewRoutes } from './review/review.routes.ts';
+import { metricsRoutes } from './metrics/metrics.routes.ts';
+import { exportsRoutes } from './exports/exports.routes.ts';
+import { imagesRoutes } from './images/images.routes.ts';
+import { bundlesRoutes } from './bundles/bundles.routes.ts';
+import { datasetRoutes } from './dataset/dataset.routes.ts';
 
 /**
  * Every router of the API. A resource adds its router here; the role × endpoint matrix test
@@ -21,4 +29,13 @@ export const ROUTERS: Router[] = [
   votesRoutes,
   consensusRoutes,
   queueRoutes,
+  jobsRoutes,
+  modelsRoutes,
+  predictionRoutes,
+  reviewRoutes,
+  metricsRoutes,
+  exportsRoutes,
+  imagesRoutes,
+  bundlesRoutes,
+  datasetRoutes,
 ];

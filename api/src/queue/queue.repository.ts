@@ -18,15 +18,20 @@ const needed = (votesRequired: number) =>
   sql<number>`case when c.image_id is null or c.status = 'unlabeled' then ${votesRequired} else c.votes_needed end`;
 
 /**
- * "Open for this expert": still needs votes, the expert has not voted on it, and fewer experts hold a live
- * lease on it than the votes it still needs (so the queue never hands out more copies than can count).
+ * How many live leases of other experts an image may carry and still be handed out: `exclusive` — none
+ * (first choice: experts asking at about the same time get different images while enough are open);
+ * `shared` — fewer than the votes it still needs (so no more copies go out than votes can count).
  */
-function openFor(userId: string, votesRequired: number) {
+export type Sharing = 'exclusive' | 'shared';
+
+/** "Open for this expert": still needs votes, the expert has not voted on it, and leases allow it. */
+function openFor(userId: string, votesRequired: number, sharing: Sharing) {
+  const limit = sharing === 'exclusive' ? sql<number>`1` : needed(votesRequired);
   return sql<boolean>`(
     ${needed(votesRequired)} > 0
     and not exists (select 1 from votes v where v.image_id = i.id and v.user_id = ${userId})
     and (select count(*) from queue_leases l
-         where l.image_id = i.id and l.user_id <> ${userId} and l.expires_at > now()) < ${needed(votesRequired)}
+         where l.image_id = i.id and l.user_id <> ${userId} and l.expires_at > now()) < ${limit}
   )`;
 }
 
@@ -39,7 +44,7 @@ export async function ownLease(db: Exec, userId: string, votesRequired: number):
     .select('i.id')
     .where('ql.user_id', '=', userId)
     .where('ql.expires_at', '>', sql<Date>`now()`)
-    .where(openFor(userId, votesRequired))
+    .where(openFor(userId, votesRequired, 'shared'))
     .orderBy('ql.expires_at', 'desc')
     .limit(1)
     .executeTakeFirst();
@@ -58,14 +63,20 @@ export async function activeModelVersion(db: Exec): Promise<string | null> {
 }
 
 /** 1. With a model: open images by the active model's priority (issue 7), highest first. */
-export async function byModelPriority(db: Exec, userId: string, votesRequired: number, modelVersion: string) {
+export async function byModelPriority(
+  db: Exec,
+  userId: string,
+  votesRequired: number,
+  sharing: Sharing,
+  modelVersion: string,
+) {
   const rows = await db
     .selectFrom('predictions as p')
     .innerJoin('images as i', 'i.id', 'p.image_id')
     .leftJoin('image_consensus as c', 'c.image_id', 'i.id')
     .select('i.id')
     .where('p.model_version', '=', modelVersion)
-    .where(openFor(userId, votesRequired))
+    .where(openFor(userId, votesRequired, sharing))
     .orderBy('p.priority', 'desc')
     .orderBy('i.id')
     .limit(CANDIDATES)
@@ -77,13 +88,13 @@ export async function byModelPriority(db: Exec, userId: string, votesRequired: n
  * 2. Started images first (some votes, not decided): finishing them yields consensus labels sooner than
  * opening new ones. Driven by the (status, image_id) index; there are few such images at any time.
  */
-export async function startedImages(db: Exec, userId: string, votesRequired: number) {
+export async function startedImages(db: Exec, userId: string, votesRequired: number, sharing: Sharing) {
   const rows = await db
     .selectFrom('image_consensus as c')
     .innerJoin('images as i', 'i.id', 'c.image_id')
     .select('i.id')
     .where('c.status', '=', 'pending')
-    .where(openFor(userId, votesRequired))
+    .where(openFor(userId, votesRequired, sharing))
     .orderBy('c.image_id')
     .limit(CANDIDATES)
     .execute();
@@ -98,7 +109,7 @@ export async function startedImages(db: Exec, userId: string, votesRequired: num
  * and still fair when uploads interleave (every bundle's distances grow at the same rate); it avoids
  * counting labeled images per bundle on every request, which costs a scan of the whole table.
  */
-export async function freshImagesAcrossBundles(db: Exec, userId: string, votesRequired: number) {
+export async function freshImagesAcrossBundles(db: Exec, userId: string, votesRequired: number, sharing: Sharing) {
   const result = await sql<{ id: string }>`
     select x.id
     from bundles b
@@ -108,7 +119,7 @@ export async function freshImagesAcrossBundles(db: Exec, userId: string, votesRe
       left join image_consensus c on c.image_id = i.id
       where i.bundle_id = b.id
         and (c.image_id is null or c.status = 'unlabeled')
-        and ${openFor(userId, votesRequired)}
+        and ${openFor(userId, votesRequired, sharing)}
       order by i.id
       limit 1
     ) x
@@ -121,7 +132,13 @@ export async function freshImagesAcrossBundles(db: Exec, userId: string, votesRe
  * Try to take one candidate: lock its image row without waiting (a concurrent request or vote holding
  * it means "take the next one"), then re-check, with a fresh snapshot, that it is still open.
  */
-export async function tryClaim(tx: Transaction<DB>, imageId: string, userId: string, votesRequired: number) {
+export async function tryClaim(
+  tx: Transaction<DB>,
+  imageId: string,
+  userId: string,
+  votesRequired: number,
+  sharing: Sharing,
+) {
   const locked = await tx
     .selectFrom('images')
     .select('id')
@@ -135,7 +152,7 @@ export async function tryClaim(tx: Transaction<DB>, imageId: string, userId: str
     .leftJoin('image_consensus as c', 'c.image_id', 'i.id')
     .select('i.id')
     .where('i.id', '=', imageId)
-    .where(openFor(userId, votesRequired))
+    .where(openFor(userId, votesRequired, sharing))
     .executeTakeFirst();
   return still !== undefined;
 }

@@ -22,30 +22,33 @@ export interface QueueImageDto {
 /**
  * The next image for an expert, or null when none is open for them. In one transaction: their own live
  * lease first (a reload must not skip an image); otherwise the first claimable candidate of, in turn,
- * the model's priority order, started images, fresh images spread across bundles. A claim locks the
- * image row with SKIP LOCKED, so two experts asking at the same moment get different images whenever
- * enough are open; the lease then keeps further experts off it beyond the votes it still needs.
+ * the model's priority order, started images, fresh images spread across bundles — first among images
+ * nobody else holds a lease on, then among those with fewer leases than votes they still need. A claim
+ * locks the image row with SKIP LOCKED and re-checks, so two experts asking at the same moment get
+ * different images whenever enough are open, and no image goes out more often than it needs votes.
  */
 export async function nextImage(services: Services, user: AuthUser): Promise<QueueImageDto | null> {
   const claimed = await services.db.transaction().execute(async (tx) => {
     const settings = await getSettings(tx);
     const required = settings.votesRequired;
     const own = await repo.ownLease(tx, user.id, required);
-    if (own && (await repo.tryClaim(tx, own, user.id, required))) {
+    if (own && (await repo.tryClaim(tx, own, user.id, required, 'shared'))) {
       await repo.takeLease(tx, own, user.id);
       return { id: own, settings };
     }
     const model = await repo.activeModelVersion(tx);
-    const orderings = [
-      ...(model ? [() => repo.byModelPriority(tx, user.id, required, model)] : []),
-      () => repo.startedImages(tx, user.id, required),
-      () => repo.freshImagesAcrossBundles(tx, user.id, required),
-    ];
-    for (const candidates of orderings) {
-      for (const id of await candidates()) {
-        if (await repo.tryClaim(tx, id, user.id, required)) {
-          await repo.takeLease(tx, id, user.id);
-          return { id, settings };
+    for (const sharing of ['exclusive', 'shared'] as const) {
+      const orderings = [
+        ...(model ? [() => repo.byModelPriority(tx, user.id, required, sharing, model)] : []),
+        () => repo.startedImages(tx, user.id, required, sharing),
+        () => repo.freshImagesAcrossBundles(tx, user.id, required, sharing),
+      ];
+      for (const candidates of orderings) {
+        for (const id of await candidates()) {
+          if (await repo.tryClaim(tx, id, user.id, required, sharing)) {
+            await repo.takeLease(tx, id, user.id);
+            return { id, settings };
+          }
         }
       }
     }

@@ -1,3 +1,5 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../../lib/db/schema.ts';
 import type { Services, AuthUser } from '../http/context.ts';
 import { AppError } from '../http/errors.ts';
 import { sortAnomalies } from '../../../lib/consensus/rule.ts';
@@ -81,7 +83,12 @@ export async function listVotes(services: Services, user: AuthUser, imageId: str
   if (!(await imageExists(services.db, imageId)))
     throw new AppError('not_found', `no image with id ${imageId}`);
   await assertMaySeeVotes(services, user, imageId);
-  return (await repo.listCurrentVotes(services.db, imageId)).map(toDto);
+  return currentVotes(services.db, imageId);
+}
+
+/** Current votes of an image, without the blindness check: for callers that already know they may. */
+export async function currentVotes(db: Kysely<DB>, imageId: string): Promise<VoteDto[]> {
+  return (await repo.listCurrentVotes(db, imageId)).map(toDto);
 }
 
 /** Every vote ever cast on the image, oldest first (lead, admin). */

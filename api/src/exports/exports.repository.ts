@@ -1,0 +1,66 @@
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../../../lib/db/schema.ts';
+
+/** Rows per page: exports read the tables page by page (keyset on id), never whole. */
+export const PAGE = 1000;
+
+/** One page of labels: every image with its consensus and the active model's prediction, by image id. */
+export function labelsPage(db: Kysely<DB>, afterId: string, modelVersion: string | null) {
+  return db
+    .selectFrom('images as i')
+    .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
+    .leftJoin('image_consensus as c', 'c.image_id', 'i.id')
+    .leftJoin('users as u', 'u.id', 'c.resolved_by')
+    .leftJoin('predictions as p', (j) =>
+      j.onRef('p.image_id', '=', 'i.id').on('p.model_version', '=', modelVersion ?? '0'),
+    )
+    .select([
+      'i.id',
+      'b.name as bundle',
+      'i.name',
+      'i.sha256',
+      'c.status',
+      'c.verdict',
+      'c.method',
+      'c.anomalies',
+      'c.normal_votes',
+      'c.abnormal_votes',
+      'u.username as resolved_by',
+      'c.resolved_at',
+      'p.p_abnormal',
+      'p.model_version',
+    ])
+    .where('i.id', '>', afterId)
+    .orderBy('i.id')
+    .limit(PAGE)
+    .execute();
+}
+
+/** One page of the vote history, by vote id; `current` marks each voter's latest vote on the image. */
+export function votesPage(db: Kysely<DB>, afterId: string) {
+  return db
+    .selectFrom('votes as v')
+    .innerJoin('images as i', 'i.id', 'v.image_id')
+    .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
+    .innerJoin('users as u', 'u.id', 'v.user_id')
+    .select([
+      'v.id',
+      'v.image_id',
+      'b.name as bundle',
+      'i.name',
+      'i.sha256',
+      'v.user_id',
+      'u.username',
+      'v.verdict',
+      'v.anomalies',
+      'v.comment',
+      'v.model_hint_shown',
+      'v.created_at',
+      sql<boolean>`not exists (select 1 from votes w
+        where w.image_id = v.image_id and w.user_id = v.user_id and w.id > v.id)`.as('current'),
+    ])
+    .where('v.id', '>', afterId)
+    .orderBy('v.id')
+    .limit(PAGE)
+    .execute();
+}

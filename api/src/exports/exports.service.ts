@@ -1,0 +1,166 @@
+import { Readable } from 'node:stream';
+import { sortAnomalies } from '../../../lib/consensus/rule.ts';
+import type { Services } from '../http/context.ts';
+import { activeModelVersion } from '../queue/queue.repository.ts';
+import * as repo from './exports.repository.ts';
+
+/**
+ * Exports, streamed: each is read page by page (keyset on id) and written as it is read, so memory stays
+ * flat whatever the table size. Pages are separate statements, not one snapshot: a vote cast during a
+ * long export may or may not appear. Column orders are part of the contract (docs/consensus.md): new
+ * columns are only ever appended.
+ */
+export const LABEL_COLUMNS = [
+  'image_id',
+  'bundle',
+  'name',
+  'sha256',
+  'status',
+  'verdict',
+  'method',
+  'anomalies',
+  'normal_votes',
+  'abnormal_votes',
+  'resolved_by',
+  'resolved_at',
+  'p_abnormal',
+  'model_version',
+] as const;
+
+export const VOTE_COLUMNS = [
+  'vote_id',
+  'image_id',
+  'bundle',
+  'name',
+  'sha256',
+  'user_id',
+  'username',
+  'verdict',
+  'anomalies',
+  'comment',
+  'model_hint_shown',
+  'created_at',
+  'current',
+] as const;
+
+type LabelRow = Awaited<ReturnType<typeof repo.labelsPage>>[number];
+
+function labelRecord(r: LabelRow) {
+  return {
+    imageId: r.id,
+    bundle: r.bundle,
+    name: r.name,
+    sha256: r.sha256,
+    status: r.status ?? 'unlabeled',
+    verdict: r.verdict,
+    method: r.method,
+    anomalies: sortAnomalies(r.anomalies ?? []),
+    counts: { normal: r.normal_votes ?? 0, abnormal: r.abnormal_votes ?? 0 },
+    resolvedBy: r.resolved_by,
+    resolvedAt: r.resolved_at?.toISOString() ?? null,
+    pAbnormal: r.p_abnormal,
+    modelVersion: r.model_version,
+  };
+}
+
+async function* pages<T extends { id: string }>(read: (afterId: string) => Promise<T[]>): AsyncGenerator<T[]> {
+  let after = '0';
+  for (;;) {
+    const rows = await read(after);
+    if (rows.length === 0) return;
+    yield rows;
+    if (rows.length < repo.PAGE) return;
+    after = rows[rows.length - 1].id;
+  }
+}
+
+/**
+ * One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. Text that a spreadsheet
+ * would run as a formula (starting with = + - @ tab or CR) gets a leading apostrophe (OWASP "CSV
+ * injection"); only free text (names, comments) can start that way.
+ */
+export function csvField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let s = value instanceof Date ? value.toISOString() : String(value);
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+const csvLine = (fields: unknown[]) => fields.map(csvField).join(',') + '\r\n';
+
+export async function labelsCsv(services: Services): Promise<Readable> {
+  const model = await activeModelVersion(services.db);
+  return Readable.from(
+    (async function* () {
+      yield csvLine([...LABEL_COLUMNS]);
+      for await (const rows of pages((after) => repo.labelsPage(services.db, after, model))) {
+        yield rows
+          .map((r) => {
+            const l = labelRecord(r);
+            return csvLine([
+              l.imageId,
+              l.bundle,
+              l.name,
+              l.sha256,
+              l.status,
+              l.verdict,
+              l.method,
+              l.anomalies.join(';'),
+              l.counts.normal,
+              l.counts.abnormal,
+              l.resolvedBy,
+              l.resolvedAt,
+              l.pAbnormal,
+              l.modelVersion,
+            ]);
+          })
+          .join('');
+      }
+    })(),
+  );
+}
+
+export async function labelsJson(services: Services): Promise<Readable> {
+  const model = await activeModelVersion(services.db);
+  return Readable.from(
+    (async function* () {
+      yield '[';
+      let first = true;
+      for await (const rows of pages((after) => repo.labelsPage(services.db, after, model))) {
+        const chunk = rows.map((r) => JSON.stringify(labelRecord(r))).join(',\n');
+        yield (first ? '\n' : ',\n') + chunk;
+        first = false;
+      }
+      yield '\n]\n';
+    })(),
+  );
+}
+
+export function votesCsv(services: Services): Readable {
+  return Readable.from(
+    (async function* () {
+      yield csvLine([...VOTE_COLUMNS]);
+      for await (const rows of pages((after) => repo.votesPage(services.db, after))) {
+        yield rows
+          .map((r) =>
+            csvLine([
+              r.id,
+              r.image_id,
+              r.bundle,
+              r.name,
+              r.sha256,
+              r.user_id,
+              r.username,
+              r.verdict,
+              sortAnomalies(r.anomalies).join(';'),
+              r.comment,
+              r.model_hint_shown,
+              r.created_at,
+              r.current,
+            ]),
+          )
+          .join('');
+      }
+    })(),
+  );
+}
