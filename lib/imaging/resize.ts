@@ -30,11 +30,15 @@ export const PAPER_INPUT_SIZE: Readonly<Size> = Object.freeze({ width: 1000, hei
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 
-/** Resampling weights along one axis: output j reads `taps` consecutive source pixels from `first[j]`. */
+/**
+ * Resampling weights along one axis: output j reads `count[j]` consecutive source pixels from `first[j]`,
+ * weighted by `weights[j * taps + k]` (rows of `taps` entries, only the first `count[j]` used).
+ */
 interface AxisWeights {
   first: Int32Array;
+  count: Int32Array;
   taps: number;
-  weights: Float32Array; // weights[j * taps + k], zero-padded
+  weights: Float32Array;
 }
 
 function axisWeights(src: number, dst: number): AxisWeights {
@@ -42,9 +46,10 @@ function axisWeights(src: number, dst: number): AxisWeights {
     throw new RangeError(`cannot resample ${src} pixels to ${dst}`);
   }
   const first = new Int32Array(dst);
+  const count = new Int32Array(dst);
   if (dst === src) {
     for (let j = 0; j < dst; j++) first[j] = j;
-    return { first, taps: 1, weights: new Float32Array(dst).fill(1) };
+    return { first, count: count.fill(1), taps: 1, weights: new Float32Array(dst).fill(1) };
   }
   if (dst > src) {
     // Bilinear, centre-aligned.
@@ -58,7 +63,8 @@ function axisWeights(src: number, dst: number): AxisWeights {
       weights[2 * j] = 1 - f;
       weights[2 * j + 1] = src === 1 ? 0 : f;
     }
-    return { first, taps: src === 1 ? 1 : 2, weights: src === 1 ? new Float32Array(dst).fill(1) : weights };
+    if (src === 1) return { first, count: count.fill(1), taps: 1, weights: new Float32Array(dst).fill(1) };
+    return { first, count: count.fill(2), taps: 2, weights };
   }
   // Area averaging: output j covers source interval [j·s, (j+1)·s).
   const s = src / dst;
@@ -69,13 +75,16 @@ function axisWeights(src: number, dst: number): AxisWeights {
     const b = Math.min((j + 1) * s, src);
     const i0 = Math.floor(a);
     first[j] = i0;
-    for (let k = 0; k < taps; k++) {
+    for (let k = 0; k < taps && i0 + k < src; k++) {
       const i = i0 + k;
       const overlap = Math.min(b, i + 1) - Math.max(a, i);
-      if (overlap > 0) weights[j * taps + k] = overlap / s;
+      if (overlap > 0) {
+        weights[j * taps + k] = overlap / s;
+        count[j] = k + 1;
+      }
     }
   }
-  return { first, taps, weights };
+  return { first, count, taps, weights };
 }
 
 type Pixels = Uint8Array | Uint16Array;
@@ -98,7 +107,7 @@ function resampleChannel(
   const dstW = dst.width;
   const tmp = new Float32Array(srcH * dstW);
   const row = new Float32Array(srcW);
-  const { first: fx, taps: tx, weights: wxs } = wx;
+  const { first: fx, count: nx, taps: tx, weights: wxs } = wx;
   for (let y = 0; y < srcH; y++) {
     const base = y * srcW;
     if (lut) for (let x = 0; x < srcW; x++) row[x] = lut[src[base + x]];
@@ -107,21 +116,18 @@ function resampleChannel(
     for (let j = 0; j < dstW; j++) {
       const i0 = fx[j];
       const wb = j * tx;
+      const n = nx[j];
       let acc = 0;
-      for (let k = 0; k < tx; k++) {
-        const w = wxs[wb + k];
-        if (w !== 0) acc += w * row[i0 + k];
-      }
+      for (let k = 0; k < n; k++) acc += wxs[wb + k] * row[i0 + k];
       tmp[o + j] = acc;
     }
   }
   const acc = new Float32Array(dstW);
-  const { first: fy, taps: ty, weights: wys } = wy;
+  const { first: fy, count: ny, taps: ty, weights: wys } = wy;
   for (let j = 0; j < dst.height; j++) {
     acc.fill(0);
-    for (let k = 0; k < ty; k++) {
+    for (let k = 0; k < ny[j]; k++) {
       const w = wys[j * ty + k];
-      if (w === 0) continue;
       const r = (fy[j] + k) * dstW;
       for (let x = 0; x < dstW; x++) acc[x] += w * tmp[r + x];
     }

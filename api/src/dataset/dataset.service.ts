@@ -1,0 +1,65 @@
+import type { Kysely, Transaction } from 'kysely';
+import { globalBounds, type StretchBounds } from '../../../lib/imaging/conversions.ts';
+import type { BitDepth } from '../../../lib/imaging/gray-image.ts';
+import { displayHistogramLayout } from '../../../lib/imaging/stats.ts';
+import type { DB } from '../../../lib/db/schema.ts';
+import type { Services } from '../http/context.ts';
+import * as repo from './dataset.repository.ts';
+
+export interface DatasetStatsDto {
+  /** Method 2's bounds (paper 2.3): min of the 0.01th / max of the 99.99th percentiles, rounded to hundreds for 16-bit. */
+  globalMin: number | null;
+  globalMax: number | null;
+  /** The bit depth these figures describe: the one most images have (16 on a tie). */
+  bitDepth: BitDepth | null;
+  images: number;
+  /** Summed display histograms: `counts[k]` pixels in `[binEdges[k], binEdges[k+1])`. */
+  histogram: { binEdges: number[]; counts: number[] };
+  /** The same bounds for every bit depth present (a data set may mix 8- and 16-bit images). */
+  byBitDepth: { bitDepth: BitDepth; images: number; globalMin: number; globalMax: number }[];
+}
+
+/**
+ * The dataset-wide bounds of method 2 for images of a bit depth, or null when there are none. Each bit
+ * depth has its own bounds: an 8-bit and a 16-bit image do not share a value scale.
+ */
+export async function datasetBounds(
+  db: Kysely<DB> | Transaction<DB>,
+  bitDepth: BitDepth,
+): Promise<StretchBounds | null> {
+  const group = (await repo.percentileExtremes(db)).find((g) => g.bitDepth === bitDepth);
+  return group ? globalBounds([{ p0_01: group.lo, p99_99: group.hi }], bitDepth) : null;
+}
+
+/** `GET /api/dataset/stats`. */
+export async function datasetStats(services: Services): Promise<DatasetStatsDto> {
+  const groups = await repo.percentileExtremes(services.db);
+  const byBitDepth = groups
+    .map((g) => {
+      const b = globalBounds([{ p0_01: g.lo, p99_99: g.hi }], g.bitDepth)!;
+      return { bitDepth: g.bitDepth, images: g.images, globalMin: b.lo, globalMax: b.hi };
+    })
+    .sort((a, b) => b.images - a.images || b.bitDepth - a.bitDepth);
+  const main = byBitDepth[0];
+  if (!main) {
+    return {
+      globalMin: null,
+      globalMax: null,
+      bitDepth: null,
+      images: 0,
+      histogram: { binEdges: [], counts: [] },
+      byBitDepth,
+    };
+  }
+  const { bins, binWidth } = displayHistogramLayout(main.bitDepth);
+  const summed = await repo.summedHistogram(services.db, main.bitDepth);
+  const counts = Array.from({ length: bins }, (_, k) => summed[k] ?? 0);
+  return {
+    globalMin: main.globalMin,
+    globalMax: main.globalMax,
+    bitDepth: main.bitDepth,
+    images: main.images,
+    histogram: { binEdges: Array.from({ length: bins + 1 }, (_, k) => k * binWidth), counts },
+    byBitDepth,
+  };
+}

@@ -1,0 +1,144 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { AppError } from '../http/errors.ts';
+
+/**
+ * The image files under PLATINA_DATA_DIR:
+ *
+ *   images/<sha256>                      the original bytes, content-addressed (immutable)
+ *   previews/<sha256>/<key>.png          rendered previews (a cache: deleting it is always safe)
+ *   tmp/                                 uploads being received (same file system, so a rename publishes them)
+ *
+ * An upload is streamed into tmp/ while being hashed, then renamed to images/<sha256> inside the
+ * transaction that inserts its row: the row commits only after the file is in place, and a failed
+ * transaction removes the file again (see images.service.ts).
+ */
+export interface ImageStore {
+  imagePath(sha256: string): string;
+  previewPath(sha256: string, key: string): string;
+  tmpDir: string;
+}
+
+export function imageStore(dataDir: string): ImageStore {
+  return {
+    imagePath: (sha256) => path.join(dataDir, 'images', sha256),
+    previewPath: (sha256, key) => path.join(dataDir, 'previews', sha256, `${key}.png`),
+    tmpDir: path.join(dataDir, 'tmp'),
+  };
+}
+
+export interface ReceivedUpload {
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+/** A fresh, unique path in the store's tmp/ directory (created on demand). */
+export async function tempPath(store: ImageStore, prefix: string): Promise<string> {
+  await mkdir(store.tmpDir, { recursive: true });
+  return path.join(store.tmpDir, `${prefix}-${process.pid}-${randomBytes(8).toString('hex')}`);
+}
+
+function tooLarge(maxBytes: number): AppError {
+  return new AppError(
+    'too_large',
+    `the upload is larger than the limit of ${Math.round(maxBytes / 1048576)} MB (PLATINA_MAX_UPLOAD_MB)`,
+  );
+}
+
+/**
+ * How much of an over-limit body is read and discarded before answering 413. Answering while the client is
+ * still sending makes most clients report a connection reset instead of the answer; beyond this much we
+ * prefer to cut the connection than to keep reading.
+ */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * Streams a request body to a temporary file while hashing it (SHA-256) and enforcing `maxBytes`.
+ * Over the limit → 413 (the rest of the body is discarded, see DRAIN_LIMIT). Any failure removes the file.
+ */
+export async function receiveUpload(
+  store: ImageStore,
+  body: Readable,
+  maxBytes: number,
+  declaredLength: number | null,
+): Promise<ReceivedUpload> {
+  if (declaredLength !== null && declaredLength > maxBytes) {
+    if (declaredLength <= maxBytes + DRAIN_LIMIT) await drain(body);
+    throw tooLarge(maxBytes);
+  }
+  const file = await tempPath(store, 'upload');
+  const handle = await open(file, 'wx');
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      const buf = chunk as Buffer;
+      size += buf.length;
+      if (size > maxBytes) {
+        await drain(body);
+        throw tooLarge(maxBytes);
+      }
+      hash.update(buf);
+      await handle.write(buf);
+    }
+    await handle.sync(); // durable before it is published by rename
+    return { path: file, sha256: hash.digest('hex'), size };
+  } catch (err) {
+    await handle.close().catch(() => {});
+    await rm(file, { force: true });
+    throw err;
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+async function drain(body: Readable): Promise<void> {
+  let discarded = 0;
+  try {
+    for await (const chunk of body) {
+      discarded += (chunk as Buffer).length;
+      if (discarded > DRAIN_LIMIT) {
+        body.destroy();
+        return;
+      }
+    }
+  } catch {
+    // The client went away: nothing to answer.
+  }
+}
+
+/** Publishes a received upload as images/<sha256> (atomic; identical content may already be there). */
+export async function publish(store: ImageStore, upload: ReceivedUpload): Promise<string> {
+  const target = store.imagePath(upload.sha256);
+  await mkdir(path.dirname(target), { recursive: true });
+  await rename(upload.path, target);
+  return target;
+}
+
+export async function fileSize(p: string): Promise<number | null> {
+  try {
+    return (await stat(p)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** Removes cached previews of an image whose file name starts with `prefix` except `keep`. */
+export async function removeStalePreviews(store: ImageStore, sha256: string, prefix: string, keep: string) {
+  const dir = path.dirname(store.previewPath(sha256, 'x'));
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  await Promise.all(
+    names
+      .filter((n) => n.startsWith(prefix) && n !== `${keep}.png` && n.endsWith('.png'))
+      .map((n) => rm(path.join(dir, n), { force: true })),
+  );
+}

@@ -1,0 +1,153 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { DB, ImageStatus } from '../../../lib/db/schema.ts';
+
+type Exec = Kysely<DB> | Transaction<DB>;
+
+/** The columns an image DTO is made of (never `select *`). */
+export interface ImageRow {
+  id: string;
+  bundle: string;
+  name: string;
+  sha256: string;
+  byte_size: string;
+  width: number;
+  height: number;
+  bit_depth: 8 | 16;
+  px_min: number;
+  px_max: number;
+  p0_01: number;
+  p99_99: number;
+  created_at: Date;
+  status: ImageStatus;
+  model_version: string | null;
+  p_abnormal: number | null;
+}
+
+export interface ImageFilter {
+  ids?: string[];
+  bundle?: string;
+  status?: ImageStatus;
+  sha256?: string;
+  /** Only ids greater than this (cursor paging, ascending id order). */
+  afterId?: string;
+  limit?: number;
+}
+
+/**
+ * Images with their bundle name, consensus status (`unlabeled` when no vote touched it yet) and the
+ * prediction of `modelVersion` (null: none). Ascending id order, which is upload order.
+ */
+export async function selectImages(
+  db: Exec,
+  filter: ImageFilter,
+  modelVersion: string | null,
+): Promise<ImageRow[]> {
+  let q = db
+    .selectFrom('images as i')
+    .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
+    .leftJoin('image_consensus as c', 'c.image_id', 'i.id')
+    .leftJoin('predictions as p', (join) =>
+      join.onRef('p.image_id', '=', 'i.id').on('p.model_version', '=', modelVersion ?? '0'),
+    )
+    .select([
+      'i.id',
+      'b.name as bundle',
+      'i.name',
+      'i.sha256',
+      'i.byte_size',
+      'i.width',
+      'i.height',
+      'i.bit_depth',
+      'i.px_min',
+      'i.px_max',
+      'i.p0_01',
+      'i.p99_99',
+      'i.created_at',
+      sql<ImageStatus>`coalesce(c.status, 'unlabeled')`.as('status'),
+      'p.model_version',
+      'p.p_abnormal',
+    ]);
+  if (filter.ids) q = q.where('i.id', 'in', filter.ids.length ? filter.ids : ['0']);
+  if (filter.bundle !== undefined) q = q.where('b.name', '=', filter.bundle);
+  if (filter.sha256 !== undefined) q = q.where('i.sha256', '=', filter.sha256);
+  if (filter.status !== undefined) q = q.where(sql`coalesce(c.status, 'unlabeled')`, '=', filter.status);
+  if (filter.afterId !== undefined) q = q.where('i.id', '>', filter.afterId);
+  q = q.orderBy('i.id');
+  if (filter.limit !== undefined) q = q.limit(filter.limit);
+  return (await q.execute()) as ImageRow[];
+}
+
+/** The id of the bundle named `name`, created on first use (race-free: insert … on conflict, then select). */
+export async function ensureBundle(tx: Transaction<DB>, name: string): Promise<string> {
+  await tx
+    .insertInto('bundles')
+    .values({ name })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+  const row = await tx.selectFrom('bundles').select('id').where('name', '=', name).executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export interface NewImage {
+  bundleId: string;
+  name: string;
+  sha256: string;
+  byteSize: number;
+  width: number;
+  height: number;
+  bitDepth: 8 | 16;
+  min: number;
+  max: number;
+  p0_01: number;
+  p99_99: number;
+  histogram: number[];
+}
+
+/** Inserts an image; returns its id, or null when an image with the same SHA-256 already exists. */
+export async function insertImage(tx: Transaction<DB>, img: NewImage): Promise<string | null> {
+  const row = await tx
+    .insertInto('images')
+    .values({
+      bundle_id: img.bundleId,
+      name: img.name,
+      sha256: img.sha256,
+      byte_size: img.byteSize,
+      width: img.width,
+      height: img.height,
+      bit_depth: img.bitDepth,
+      px_min: img.min,
+      px_max: img.max,
+      p0_01: img.p0_01,
+      p99_99: img.p99_99,
+      histogram: img.histogram,
+    })
+    .onConflict((oc) => oc.column('sha256').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return row?.id ?? null;
+}
+
+export async function imageIdBySha(db: Exec, sha256: string): Promise<string | null> {
+  const row = await db.selectFrom('images').select('id').where('sha256', '=', sha256).executeTakeFirst();
+  return row?.id ?? null;
+}
+
+/** What the raw and preview endpoints need. */
+export async function imageFile(db: Exec, id: string) {
+  return db
+    .selectFrom('images')
+    .select(['id', 'name', 'sha256', 'byte_size', 'width', 'height', 'bit_depth', 'p0_01', 'p99_99'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+/** The active model version (latest activation), or null before the first model. */
+export async function activeModelVersion(db: Exec): Promise<string | null> {
+  const row = await db
+    .selectFrom('model_activations')
+    .select('model_version')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.model_version ?? null;
+}

@@ -1,0 +1,55 @@
+import { createReadStream } from 'node:fs';
+import Router from '@koa/router';
+import { allow, userOf } from '../http/roles.ts';
+import { inputOf, validate } from '../http/validate.ts';
+import { ImageParams, ListInput, PreviewInput, UploadInput } from './images.schema.ts';
+import { getImage, listImages, previewImage, rawImage, uploadImage } from './images.service.ts';
+
+const READERS = ['expert', 'lead', 'admin', 'runner'] as const;
+
+export const imagesRoutes = new Router({ prefix: '/api/images' })
+  .post('/', allow('admin', 'lead'), validate(UploadInput), async (ctx) => {
+    const declared = ctx.get('content-length');
+    const { created, image } = await uploadImage(
+      ctx.services,
+      userOf(ctx),
+      inputOf(ctx, UploadInput).query,
+      ctx.req,
+      declared === '' ? null : Number(declared),
+    );
+    ctx.status = created ? 201 : 200;
+    ctx.body = image;
+  })
+  .get('/', allow(...READERS), validate(ListInput), async (ctx) => {
+    ctx.body = await listImages(ctx.services, userOf(ctx), inputOf(ctx, ListInput).query);
+  })
+  .get('/:id', allow(...READERS), validate(ImageParams), async (ctx) => {
+    ctx.body = await getImage(ctx.services, userOf(ctx), inputOf(ctx, ImageParams).params.id);
+  })
+  .get('/:id/raw', allow(...READERS), validate(ImageParams), async (ctx) => {
+    const raw = await rawImage(ctx.services, inputOf(ctx, ImageParams).params.id);
+    ctx.status = 200;
+    ctx.set('ETag', `"${raw.sha256}"`);
+    ctx.set('Cache-Control', 'private, max-age=31536000, immutable'); // content-addressed: never changes
+    if (ctx.fresh) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.type = 'image/tiff';
+    ctx.length = raw.size;
+    ctx.attachment(raw.name, { type: 'inline' });
+    ctx.body = createReadStream(raw.path);
+  })
+  .get('/:id/preview', allow(...READERS), validate(PreviewInput), async (ctx) => {
+    const { params, query } = inputOf(ctx, PreviewInput);
+    const preview = await previewImage(ctx.services, params.id, query.method, query.width);
+    ctx.status = 200;
+    ctx.set('ETag', preview.etag);
+    ctx.set('Cache-Control', 'private, no-cache'); // method 2 depends on the data set: revalidate
+    if (ctx.fresh) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.type = 'image/png';
+    ctx.body = createReadStream(preview.path);
+  });

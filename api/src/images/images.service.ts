@@ -1,0 +1,248 @@
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ImageStatus } from '../../../lib/db/schema.ts';
+import { localBounds, type Conversion, type Method } from '../../../lib/imaging/conversions.ts';
+import { InvalidImageError } from '../../../lib/imaging/tiff-decode.ts';
+import type { AuthUser, Services } from '../http/context.ts';
+import { AppError } from '../http/errors.ts';
+import { getSettings } from '../settings/settings.service.ts';
+import { datasetBounds } from '../dataset/dataset.service.ts';
+import {
+  fileSize,
+  imageStore,
+  publish,
+  receiveUpload,
+  removeStalePreviews,
+  tempPath,
+} from './image-store.ts';
+import { imagingPool, withKeyLock } from './imaging.ts';
+import * as repo from './images.repository.ts';
+
+/** The contract's image object. */
+export interface ImageDto {
+  id: string;
+  bundle: string;
+  name: string;
+  width: number;
+  height: number;
+  bitDepth: 8 | 16;
+  sha256: string;
+  byteSize: number;
+  createdAt: string;
+  status: ImageStatus;
+  stats: { min: number; max: number; p0_01: number; p99_99: number };
+  prediction: { modelVersion: string; pAbnormal: number } | null;
+}
+
+function toDto(r: repo.ImageRow): ImageDto {
+  return {
+    id: r.id,
+    bundle: r.bundle,
+    name: r.name,
+    width: r.width,
+    height: r.height,
+    bitDepth: r.bit_depth,
+    sha256: r.sha256,
+    byteSize: Number(r.byte_size),
+    createdAt: r.created_at.toISOString(),
+    status: r.status,
+    stats: { min: r.px_min, max: r.px_max, p0_01: r.p0_01, p99_99: r.p99_99 },
+    prediction:
+      r.model_version !== null && r.p_abnormal !== null
+        ? { modelVersion: r.model_version, pAbnormal: r.p_abnormal }
+        : null,
+  };
+}
+
+/**
+ * Whose prediction the caller may see: the active model's, except for experts while the `showModelHint`
+ * setting is off — votes are blind to the model then, so the image list must not leak it either.
+ */
+async function visibleModel(services: Services, user: AuthUser): Promise<string | null> {
+  if (user.role === 'expert' && !(await getSettings(services.db)).showModelHint) return null;
+  return repo.activeModelVersion(services.db);
+}
+
+class AlreadyStored extends Error {}
+
+/**
+ * Stores an uploaded TIFF: stream to a temporary file (hashing, size limit → 413), reuse the existing image
+ * when the same bytes are already stored (200, whatever bundle or name this request gave), otherwise decode,
+ * validate (→ 422 saying what the file is) and compute statistics in a worker, then in one transaction
+ * create the bundle if needed, insert the row and publish the file as images/<sha256>. A failure at any step
+ * leaves neither the file nor the row behind.
+ */
+export async function uploadImage(
+  services: Services,
+  user: AuthUser,
+  input: { bundle: string; name: string },
+  body: Readable,
+  declaredLength: number | null,
+): Promise<{ created: boolean; image: ImageDto }> {
+  const store = imageStore(services.config.dataDir);
+  const upload = await receiveUpload(store, body, services.config.maxUploadBytes, declaredLength);
+  const existing = async (id: string) => ({ created: false, image: await getImage(services, user, id) });
+  try {
+    const known = await repo.imageIdBySha(services.db, upload.sha256);
+    if (known) return await existing(known);
+
+    let info;
+    try {
+      info = await imagingPool().run('inspect', { source: { path: upload.path } });
+    } catch (err) {
+      if (err instanceof InvalidImageError)
+        throw new AppError('invalid', err.message, { reason: err.reason });
+      throw err;
+    }
+    const { stats } = info;
+
+    return await withKeyLock(upload.sha256, async () => {
+      const raced = await repo.imageIdBySha(services.db, upload.sha256);
+      if (raced) return existing(raced);
+      let published = false;
+      try {
+        const id = await services.db.transaction().execute(async (tx) => {
+          const bundleId = await repo.ensureBundle(tx, input.bundle);
+          const id = await repo.insertImage(tx, {
+            bundleId,
+            name: input.name,
+            sha256: upload.sha256,
+            byteSize: upload.size,
+            width: info.width,
+            height: info.height,
+            bitDepth: info.bitDepth,
+            min: stats.min,
+            max: stats.max,
+            p0_01: stats.p0_01,
+            p99_99: stats.p99_99,
+            histogram: Array.from(stats.histogram.counts),
+          });
+          if (id === null) throw new AlreadyStored(); // another process stored it meanwhile: roll back the bundle
+          // Publish inside the transaction: the row commits only once its file is in place.
+          await publish(store, upload);
+          published = true;
+          return id;
+        });
+        services.logger.info({ imageId: id, sha256: upload.sha256, bundle: input.bundle }, 'image stored');
+        return { created: true, image: await getImage(services, user, id) };
+      } catch (err) {
+        if (published) await rm(store.imagePath(upload.sha256), { force: true });
+        if (err instanceof AlreadyStored) {
+          const id = await repo.imageIdBySha(services.db, upload.sha256);
+          if (id) return existing(id);
+        }
+        throw err;
+      }
+    });
+  } finally {
+    await rm(upload.path, { force: true }); // a no-op once published (renamed away)
+  }
+}
+
+export async function getImage(services: Services, user: AuthUser, id: string): Promise<ImageDto> {
+  const [row] = await repo.selectImages(services.db, { ids: [id] }, await visibleModel(services, user));
+  if (!row) throw new AppError('not_found', `no image with id ${id}`);
+  return toDto(row);
+}
+
+/** Cursors are opaque to clients; inside, the last id of the previous page. */
+export function encodeCursor(lastId: string): string {
+  return Buffer.from(`after:${lastId}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): string | null {
+  const m = /^after:([1-9][0-9]{0,17})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  return m ? m[1] : null;
+}
+
+/** One page of images in upload order, optionally of one bundle and one status. */
+export async function listImages(
+  services: Services,
+  user: AuthUser,
+  query: { bundle?: string; status?: ImageStatus; limit: number; cursor?: string },
+): Promise<{ items: ImageDto[]; nextCursor: string | null }> {
+  let afterId: string | undefined;
+  if (query.cursor !== undefined) {
+    const id = decodeCursor(query.cursor);
+    if (id === null) throw new AppError('invalid', 'query.cursor: not a cursor this API handed out');
+    afterId = id;
+  }
+  const rows = await repo.selectImages(
+    services.db,
+    { bundle: query.bundle, status: query.status, afterId, limit: query.limit + 1 },
+    await visibleModel(services, user),
+  );
+  const items = rows.slice(0, query.limit).map(toDto);
+  const nextCursor = rows.length > query.limit ? encodeCursor(items[items.length - 1].id) : null;
+  return { items, nextCursor };
+}
+
+async function imageFileOrThrow(services: Services, id: string) {
+  const row = await repo.imageFile(services.db, id);
+  if (!row) throw new AppError('not_found', `no image with id ${id}`);
+  return row;
+}
+
+/** Where the original bytes of an image are, for streaming. */
+export async function rawImage(services: Services, id: string) {
+  const row = await imageFileOrThrow(services, id);
+  const file = imageStore(services.config.dataDir).imagePath(row.sha256);
+  const size = await fileSize(file);
+  if (size === null) {
+    throw new AppError(
+      'unavailable',
+      `the file of image ${id} is missing from the image store (${row.sha256})`,
+    );
+  }
+  return { path: file, size, name: row.name, sha256: row.sha256 };
+}
+
+/** Default preview width when the request names none; previews are never wider than the image. */
+export const DEFAULT_PREVIEW_WIDTH = 512;
+
+/**
+ * A PNG preview made with the paper's conversion `method`, cached on disk. The cache key holds everything
+ * the pixels depend on: method, width and — for methods 2 and 4 — the dataset-wide bounds, so a preview
+ * made before new images moved the bounds is never served again (and is deleted when its successor is made).
+ */
+export async function previewImage(
+  services: Services,
+  id: string,
+  method: Method,
+  requestedWidth: number | undefined,
+): Promise<{ path: string; etag: string }> {
+  const row = await imageFileOrThrow(services, id);
+  const width = Math.min(requestedWidth ?? DEFAULT_PREVIEW_WIDTH, row.width);
+  const local = localBounds(row);
+  let conversion: Conversion;
+  let key = `m${method}-w${width}`;
+  if (method === 2 || method === 4) {
+    const global = await datasetBounds(services.db, row.bit_depth);
+    if (!global) throw new AppError('not_found', `no image with id ${id}`); // deleted meanwhile
+    key += `-g${global.lo}-${global.hi}`;
+    conversion = method === 2 ? { method, global } : { method, global, local };
+  } else {
+    conversion = method === 1 ? { method } : { method, local };
+  }
+  const store = imageStore(services.config.dataDir);
+  const target = store.previewPath(row.sha256, key);
+  const etag = `"${row.sha256.slice(0, 16)}-${key}"`;
+  if ((await fileSize(target)) !== null) return { path: target, etag };
+
+  const source = store.imagePath(row.sha256);
+  if ((await fileSize(source)) === null) {
+    throw new AppError(
+      'unavailable',
+      `the file of image ${id} is missing from the image store (${row.sha256})`,
+    );
+  }
+  const png = await imagingPool().run('preview', { source: { path: source }, conversion, width });
+  await mkdir(path.dirname(target), { recursive: true });
+  const tmp = await tempPath(store, 'preview');
+  await writeFile(tmp, png);
+  await rename(tmp, target); // atomic: concurrent renderers of the same key write identical bytes
+  if (method === 2 || method === 4)
+    await removeStalePreviews(store, row.sha256, `m${method}-w${width}-`, key);
+  return { path: target, etag };
+}
