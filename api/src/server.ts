@@ -8,11 +8,14 @@ import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Services } from './http/context.ts';
 import { bootstrapAdmin } from './users/users.service.ts';
+import type { ModelRunner } from '../../model-runner/src/runner/index.ts';
 
 export interface RunningServer {
   url: string;
   services: Services;
   database: Database;
+  /** The model runner inside this process (config.embeddedRunner), else undefined. */
+  runner?: ModelRunner;
   /** Stop accepting, let in-flight requests finish (up to `graceMs`), close the database. */
   close(graceMs?: number): Promise<void>;
 }
@@ -54,13 +57,33 @@ export async function startServer(
   });
   const { port } = server.address() as AddressInfo;
 
+  // With the embedded database the model runner lives in this process; enqueues wake it directly
+  // (LISTEN cannot work through the single embedded connection). Loaded lazily: onnxruntime stays out of
+  // API-only processes.
+  let runner: ModelRunner | undefined;
+  if (config.embeddedRunner) {
+    const { createModelRunner } = await import('../../model-runner/src/runner/index.ts');
+    runner = createModelRunner({
+      db: database.db,
+      logger: logger.child({ component: 'runner' }),
+      dataDir: config.dataDir,
+      listenUrl: database.kind === 'postgres' ? database.url : undefined,
+      pollMs: 1000,
+    });
+    const r = runner;
+    services.notifyJobs = () => r.wake();
+    runner.start();
+  }
+
   let closing: Promise<void> | null = null;
   return {
     url: `http://127.0.0.1:${port}`,
     services,
     database,
+    runner,
     close(graceMs = 10_000) {
       closing ??= (async () => {
+        await runner?.stop(graceMs); // hands a running job back to the queue when it cannot finish in time
         const done = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);

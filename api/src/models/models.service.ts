@@ -1,0 +1,171 @@
+import { enqueue } from '../../../lib/jobs/queue.ts';
+import type { AuthUser, Services } from '../http/context.ts';
+import { AppError } from '../http/errors.ts';
+import { getSettings } from '../settings/settings.service.ts';
+import { hasVoted } from '../votes/votes.repository.ts';
+import * as repo from './models.repository.ts';
+
+export interface ModelDto {
+  version: string;
+  createdAt: string;
+  method: 1 | 2 | 3 | 4;
+  active: boolean;
+  trainedOn: { images: number; bundles: number };
+  crossValidation: unknown;
+  /** `kind: "untrained"`: the offline ResNet-34 without ImageNet weights; clients must say so. */
+  backbone: { kind: 'torchvision' | 'untrained' | 'custom'; hash: string; untrained: boolean };
+  inputSize: { height: number; width: number };
+  labelSnapshotHash: string;
+  settings: unknown;
+  jobId: string | null;
+  /** Why the active version was activated. */
+  activation?: { reason: string; at: string };
+}
+
+/** `GET /api/models`: every version, newest first, with which one is active. */
+export async function listModels(services: Services): Promise<ModelDto[]> {
+  const [rows, active] = await Promise.all([
+    repo.listVersions(services.db),
+    repo.activeActivation(services.db),
+  ]);
+  return rows.map((r) => {
+    const dto: ModelDto = {
+      version: r.id,
+      createdAt: r.created_at.toISOString(),
+      method: r.method,
+      active: r.id === active?.model_version,
+      trainedOn: { images: r.trained_on_images, bundles: r.trained_on_bundles },
+      crossValidation: r.cross_validation ?? null,
+      backbone: { kind: r.backbone_kind, hash: r.backbone_hash, untrained: r.backbone_kind === 'untrained' },
+      inputSize: { height: r.input_height, width: r.input_width },
+      labelSnapshotHash: r.label_snapshot_hash,
+      settings: r.settings,
+      jobId: r.job_id,
+    };
+    if (dto.active && active) dto.activation = { reason: active.reason, at: active.created_at.toISOString() };
+    return dto;
+  });
+}
+
+/** `POST /api/models/train`: enqueue a training and wake the runner. */
+export async function startTraining(
+  services: Services,
+  user: AuthUser,
+  input: { method?: 1 | 2 | 3 | 4; crossValidate?: boolean },
+): Promise<{ jobId: string }> {
+  const job = await enqueue(
+    services.db,
+    'train',
+    { method: input.method, crossValidate: input.crossValidate },
+    { createdBy: user.id },
+  );
+  services.notifyJobs();
+  return { jobId: job!.id };
+}
+
+/**
+ * `POST /api/models/:version/activate` (a lead forces a version): a score job that stores the version's
+ * predictions and priorities, then activates it, so the queue never orders by a version without them.
+ */
+export async function forceActivation(
+  services: Services,
+  user: AuthUser,
+  version: string,
+  reason: string,
+): Promise<{ jobId: string }> {
+  if (!(await repo.findVersion(services.db, version)))
+    throw new AppError('not_found', `no model version ${version}`);
+  const job = await enqueue(
+    services.db,
+    'score',
+    { modelVersion: version, activate: `forced by ${user.username}: ${reason}` },
+    { createdBy: user.id },
+  );
+  services.notifyJobs();
+  return { jobId: job!.id };
+}
+
+export interface PredictionDto {
+  imageId: string;
+  modelVersion: string;
+  pAbnormal: number;
+  priority: number;
+  reason: string;
+  anomalies: { code: string; p: number }[];
+}
+
+/**
+ * `GET /api/images/:id/prediction`: the active version's prediction with its priority and reason; 404
+ * before a model or when the image is not scored yet. Votes are blind: an expert who has not voted on
+ * the image gets 403 unless the `showModelHint` setting lets experts see the model before voting.
+ */
+export async function getPrediction(
+  services: Services,
+  user: AuthUser,
+  imageId: string,
+): Promise<PredictionDto> {
+  if (!(await repo.imageExists(services.db, imageId)))
+    throw new AppError('not_found', `no image with id ${imageId}`);
+  if (user.role === 'expert' && !(await getSettings(services.db)).showModelHint) {
+    if (!(await hasVoted(services.db, imageId, user.id)))
+      throw new AppError(
+        'forbidden',
+        "votes are blind: the model's prediction is shown after you vote on this image (an admin can enable model hints)",
+      );
+  }
+  const active = await repo.activeActivation(services.db);
+  if (!active) throw new AppError('not_found', 'no model is active yet: train one first');
+  const p = await repo.predictionOf(services.db, imageId, active.model_version);
+  if (!p)
+    throw new AppError(
+      'not_found',
+      `image ${imageId} has no prediction from model version ${active.model_version} yet`,
+    );
+  return {
+    imageId,
+    modelVersion: p.model_version,
+    pAbnormal: p.p_abnormal,
+    priority: p.priority,
+    reason: p.reason,
+    anomalies: Array.isArray(p.anomalies) ? (p.anomalies as { code: string; p: number }[]) : [],
+  };
+}
+
+/**
+ * `GET /api/models/:version/onnx`: the backbone and the version's head merged into one ONNX classifier
+ * (model-runner/src/export). The backbone comes from this server's configuration (PLATINA_BACKBONE, or the
+ * offline untrained ResNet-34, built once per process); a version trained on another backbone → 409, since
+ * its head would be merged with the wrong features.
+ */
+export async function exportOnnx(
+  services: Services,
+  version: string,
+): Promise<{ bytes: Uint8Array; filename: string }> {
+  const row = await repo.findVersion(services.db, version);
+  if (!row) throw new AppError('not_found', `no model version ${version}`);
+  const [{ loadBackbone }, { mergeClassifier }, { decodeHead }] = await Promise.all([
+    import('../../../model-runner/src/backbone/load.ts'),
+    import('../../../model-runner/src/export/merge.ts'),
+    import('../../../model-runner/src/runner/head-codec.ts'),
+  ]);
+  const backbone = await loadBackbone(process.env);
+  if (backbone.hash !== row.backbone_hash) {
+    throw new AppError(
+      'conflict',
+      `model version ${version} was trained on backbone ${row.backbone_hash.slice(0, 12)}; this server has ` +
+        `${backbone.hash.slice(0, 12)} (${backbone.description}): start it with the same PLATINA_BACKBONE`,
+    );
+  }
+  const bytes = mergeClassifier({
+    backbone: backbone.bytes,
+    head: decodeHead(row.head_weights),
+    featureOutput: backbone.featuresName,
+    metadata: {
+      'platina.model_version': row.id,
+      'platina.method': String(row.method),
+      'platina.input_size': `${row.input_height}x${row.input_width}`,
+      'platina.label_snapshot': row.label_snapshot_hash,
+    },
+  });
+  return { bytes, filename: `platina-model-${row.id}-method${row.method}.onnx` };
+}
