@@ -9,8 +9,6 @@ import { consensusRoutes } from './consensus/consensus.routes.ts';
 import { queueRoutes } from './queue/queue.routes.ts';
 import { jobsRoutes } from './jobs/jobs.routes.ts';
 import { modelsRoutes, predictionRoutes } from './models/models.routes.ts';
-import { jobsRoutes } from './jobs/jobs.routes.ts';
-import { modelsRoutes, predictionRoutes } from './models/models.routes.ts';
 import { reviewRoutes } from './review/review.routes.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { exportsRoutes } from './exports/exports.routes.ts';
@@ -31,9 +29,6 @@ export const ROUTERS: Router[] = [
   votesRoutes,
   consensusRoutes,
   queueRoutes,
-  jobsRoutes,
-  modelsRoutes,
-  predictionRoutes,
   jobsRoutes,
   modelsRoutes,
   predictionRoutes,
