@@ -100,10 +100,14 @@ export interface Consensus {
 }
 
 export interface ReviewItem {
-  image: ImageDto;
-  reason: string;
+  /** At least id, bundle and name; the page fetches the full image (stats) before viewing it. */
+  image: Pick<ImageDto, 'id' | 'bundle' | 'name'> & Partial<ImageDto>;
+  /** Why the image is in the queue (one entry per reason). */
+  reasons?: { code: string; detail: string }[];
+  reason?: string;
   votes: Vote[];
   consensus?: Consensus;
+  dawidSkene?: { pAbnormal: number } | null;
   prediction?: Prediction | null;
 }
 

@@ -6,7 +6,7 @@ import { apiContext } from '../context.ts';
 import { describeError, type ApiClient } from '../data/api-client.ts';
 import { listAnomalyTypes } from '../data/anomaly-types.ts';
 import { getConsensus, posteriorOf, resolveImage, reviewQueue } from '../data/consensus.ts';
-import { getDatasetStats } from '../data/images.ts';
+import { getDatasetStats, getImage } from '../data/images.ts';
 import { listVotes, voteHistory } from '../data/votes.ts';
 import type { AnomalyType, Consensus, ImageDto, Prediction, ReviewItem, Vote } from '../data/types.ts';
 import { ImageLoader, type LoadedImage } from '../viewer/image-loader.ts';
@@ -21,16 +21,29 @@ interface Detail {
   history: Vote[];
   consensus: Consensus | null;
   prediction: Prediction | null;
-  reason: string;
+  reasons: string[];
+  posterior: number | null;
 }
 
 const who = (u: Vote['user'] | Consensus['resolvedBy']) =>
   u == null ? '—' : typeof u === 'string' ? u : u.username;
 const pct = (p: number | null | undefined) => (p == null ? '—' : `${(p * 100).toFixed(1)} %`);
 
+const REASON_LABELS: Record<string, string> = {
+  needs_lead: 'Tie',
+  dawid_skene_disagrees: 'Dawid–Skene disagrees',
+  model_contradicts: 'Model contradicts',
+};
+
 /** A review entry may carry the image nested or flattened; either way we read it the same. */
-function imageOf(item: ReviewItem): ImageDto {
-  return (item.image ?? (item as unknown as ImageDto)) as ImageDto;
+function imageOf(item: ReviewItem): ReviewItem['image'] {
+  return item.image ?? (item as unknown as ImageDto);
+}
+
+/** The reasons of an entry in words: "Tie: the votes are tied". */
+function reasonsOf(item: ReviewItem): string[] {
+  if (item.reasons?.length) return item.reasons.map((r) => `${REASON_LABELS[r.code] ?? r.code}: ${r.detail}`);
+  return item.reason ? [item.reason] : [];
 }
 
 /**
@@ -146,8 +159,8 @@ export class ReviewPage extends LitElement {
       if (!id) return null;
       const item = this.queue.value?.find((i) => imageOf(i).id === id);
       if (!item) return null;
-      const image = imageOf(item);
-      const [votes, history, consensus] = await Promise.all([
+      const [image, votes, history, consensus] = await Promise.all([
+        getImage(this.api, id, signal),
         listVotes(this.api, id, signal).catch(() => item.votes ?? []),
         voteHistory(this.api, id, signal).catch(() => [] as Vote[]),
         getConsensus(this.api, id, signal).catch(() => item.consensus ?? null),
@@ -158,7 +171,8 @@ export class ReviewPage extends LitElement {
         history,
         consensus,
         prediction: item.prediction ?? image.prediction ?? null,
-        reason: item.reason,
+        reasons: reasonsOf(item),
+        posterior: item.dawidSkene?.pAbnormal ?? posteriorOf(consensus),
       };
     },
     args: () => [this.selected] as const,
@@ -200,7 +214,7 @@ export class ReviewPage extends LitElement {
                       >
                         <span>${img.name}</span>
                         <span class="muted">bundle ${img.bundle}</span>
-                        <span class="reason">${it.reason}</span>
+                        ${reasonsOf(it).map((r) => html`<span class="reason">${r}</span>`)}
                       </button>
                     </li>`;
                   })}
@@ -222,7 +236,7 @@ export class ReviewPage extends LitElement {
     return html`
       <div class="card">
         <h2>${d.image.name}</h2>
-        <p class="reason">${d.reason}</p>
+        ${d.reasons.map((r) => html`<p class="reason">${r}</p>`)}
         <dl>
           <dt>Consensus</dt>
           <dd data-testid="consensus">
@@ -231,7 +245,7 @@ export class ReviewPage extends LitElement {
           <dt>Votes</dt>
           <dd>${c ? `${c.counts.normal} normal · ${c.counts.abnormal} abnormal` : '—'}</dd>
           <dt>Dawid–Skene</dt>
-          <dd>p(abnormal) ${pct(posteriorOf(c))}</dd>
+          <dd>p(abnormal) ${pct(d.posterior)}</dd>
           <dt>Model</dt>
           <dd>
             ${p ? html`p(abnormal) ${pct(p.pAbnormal)} <span class="muted">v${p.modelVersion}</span>` : '—'}
@@ -313,20 +327,21 @@ export class ReviewPage extends LitElement {
     return this.types.find((t) => t.code === code)?.name ?? code;
   }
 
-  private async select(image: ImageDto): Promise<void> {
-    this.selected = image.id;
+  private async select(summary: ReviewItem['image']): Promise<void> {
+    this.selected = summary.id;
     this.message = '';
     this.form = { verdict: null, anomalies: [], reason: '' };
     this.loaded = null;
+    const image = summary;
     try {
-      const loaded = await this.loader!.load(image);
+      const loaded = await this.loader!.load(await getImage(this.api, summary.id));
       if (this.selected === image.id) this.loaded = loaded;
     } catch (err) {
       if (this.selected === image.id) this.message = describeError(err);
     }
   }
 
-  private async resolve(image: ImageDto): Promise<void> {
+  private async resolve(image: Pick<ImageDto, 'id'>): Promise<void> {
     const { verdict, anomalies, reason } = this.form;
     if (!verdict) {
       this.message = 'Choose Normal or Abnormal.';
