@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'unauthenticated'
   | 'forbidden'
   | 'not_found'
+  | 'method_not_allowed'
   | 'conflict'
   | 'too_large'
   | 'unsupported_media'
@@ -22,6 +23,7 @@ const STATUS: Record<ErrorCode, { status: number; title: string }> = {
   unauthenticated: { status: 401, title: 'Authentication required' },
   forbidden: { status: 403, title: 'Forbidden' },
   not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },
   too_large: { status: 413, title: 'Payload too large' },
   unsupported_media: { status: 415, title: 'Unsupported media type' },
@@ -92,8 +94,17 @@ export function problemMiddleware(): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined && ctx.path.startsWith('/api')) {
-        throw new AppError('not_found', `no endpoint ${ctx.method} ${ctx.path}`);
+      if (
+        ctx.path.startsWith('/api') &&
+        (ctx.status === 404 || ctx.status === 405) &&
+        !ctx.response.type.includes('json')
+      ) {
+        throw ctx.status === 404
+          ? new AppError('not_found', `no endpoint ${ctx.method} ${ctx.path}`)
+          : new AppError(
+              'method_not_allowed',
+              `${ctx.path} does not accept ${ctx.method}; it accepts ${ctx.response.get('Allow')}`,
+            );
       }
     } catch (err) {
       const known = toAppError(err);

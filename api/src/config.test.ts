@@ -1,0 +1,47 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('configuration from the environment', () => {
+  test('defaults: port 8080, ./data, embedded database with the runner inside, 64 MB uploads, 12 h tokens', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 8080);
+    assert.equal(c.dataDir, path.resolve('./data'));
+    assert.equal(c.databaseUrl, null);
+    assert.equal(c.embeddedRunner, true);
+    assert.equal(c.maxUploadBytes, 64 * 1024 * 1024);
+    assert.equal(c.tokenTtlHours, 12);
+  });
+
+  test('DATABASE_URL switches to PostgreSQL and, by default, out of the in-process runner', () => {
+    const c = loadConfig({ DATABASE_URL: 'postgres://u@db:5432/platina' });
+    assert.equal(c.databaseUrl, 'postgres://u@db:5432/platina');
+    assert.equal(c.embeddedRunner, false);
+  });
+
+  test('a wrong value names the variable and what is allowed', () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ PORT: 'eighty' }, 'PORT="eighty" is invalid: expected an integer from 0 to 65535'],
+      [
+        { PLATINA_MAX_UPLOAD_MB: '0' },
+        'PLATINA_MAX_UPLOAD_MB="0" is invalid: expected an integer from 1 to 4096',
+      ],
+      [
+        { DATABASE_URL: 'mysql://x' },
+        'DATABASE_URL is invalid: expected postgres://user@host:port/database (leave it unset for the embedded database)',
+      ],
+      [
+        { PLATINA_ADMIN_PASSWORD: 'short' },
+        'PLATINA_ADMIN_PASSWORD is invalid: expected at least 8 characters',
+      ],
+      [{ PLATINA_RUNNER: 'maybe' }, 'PLATINA_RUNNER="maybe" is invalid: expected auto, embedded or off'],
+    ];
+    for (const [env, message] of cases) {
+      assert.throws(
+        () => loadConfig(env),
+        (err: Error) => err instanceof ConfigError && err.message === message,
+      );
+    }
+  });
+});
