@@ -109,7 +109,12 @@ export async function startedImages(db: Exec, userId: string, votesRequired: num
  * and still fair when uploads interleave (every bundle's distances grow at the same rate); it avoids
  * counting labeled images per bundle on every request, which costs a scan of the whole table.
  */
-export async function freshImagesAcrossBundles(db: Exec, userId: string, votesRequired: number, sharing: Sharing) {
+export async function freshImagesAcrossBundles(
+  db: Exec,
+  userId: string,
+  votesRequired: number,
+  sharing: Sharing,
+) {
   const result = await sql<{ id: string }>`
     select x.id
     from bundles b

@@ -93,3 +93,45 @@ export async function buildSignedInUsers(
     .execute();
   return users.map((u, i) => ({ id: u.id, username: u.username, role, token: tokens[i] }));
 }
+
+/**
+ * Test factory: an active model version with the given predictions (what the model runner writes),
+ * for the queue's priority order and the review queue's model-contradiction section.
+ */
+export async function buildActiveModel(
+  db: Kysely<DB>,
+  predictions: { imageId: string; pAbnormal: number; priority?: number; reason?: string }[],
+): Promise<string> {
+  const { id } = await db
+    .insertInto('model_versions')
+    .values({
+      method: 2,
+      backbone_hash: 'test',
+      backbone_kind: 'untrained',
+      input_height: 2000,
+      input_width: 1000,
+      settings: '{}',
+      label_snapshot_hash: 'test',
+      trained_on_images: 0,
+      trained_on_bundles: 0,
+      head_weights: Buffer.alloc(0),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await db.insertInto('model_activations').values({ model_version: id, reason: 'test' }).execute();
+  if (predictions.length > 0) {
+    await db
+      .insertInto('predictions')
+      .values(
+        predictions.map((p) => ({
+          model_version: id,
+          image_id: p.imageId,
+          p_abnormal: p.pAbnormal,
+          priority: p.priority ?? 0,
+          reason: p.reason ?? '',
+        })),
+      )
+      .execute();
+  }
+  return id;
+}
