@@ -66,12 +66,12 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   async function request<T>(method: string, p: string, opts: RequestOptions = {}): Promise<Reply<T>> {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    let body = opts.body;
+    let body = opts.body as BodyInit | undefined;
     if (opts.json !== undefined) {
       headers['content-type'] ??= 'application/json';
       body = JSON.stringify(opts.json);
     }
-    const res = await fetch(server.url + p, { method, headers, body });
+    const res = await fetch(server.url + p, { method, headers, body, duplex: 'half' } as RequestInit);
     const text = await res.text();
     let parsed: unknown = text;
     if (/json/.test(res.headers.get('content-type') ?? '') && text) parsed = JSON.parse(text);
