@@ -70,3 +70,15 @@ export function cloneHead(params: HeadParams): HeadParams {
 export function parameterCount(params: HeadParams): number {
   return params.reduce((n, p) => n + p.weight.length + p.bias.length, 0);
 }
+
+/**
+ * Floating-point operations of one training sample through the head (a multiply-add counts 2): the forward
+ * pass (2·in·out per layer), the weight gradients (2·in·out per layer) and the input gradients of every layer
+ * but the first (the embeddings need none). Elementwise work (ReLU, softmax, the update) is left out: it is
+ * memory-bound, and this count is the compute that a matrix-multiply rate bounds.
+ */
+export function trainingFlopsPerSample(dims: readonly number[] = HEAD_DIMS): number {
+  let flops = 0;
+  for (let l = 0; l + 1 < dims.length; l++) flops += 2 * dims[l] * dims[l + 1] * (l === 0 ? 2 : 3);
+  return flops;
+}

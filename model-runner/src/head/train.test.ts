@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { gatherVariant, predictHead, trainHead } from './train.ts';
-import { initHead } from './params.ts';
+import { initHead, trainingFlopsPerSample } from './params.ts';
 import { toyEmbeddings } from './fixtures.ts';
 
 const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
@@ -71,4 +71,10 @@ describe('head training on ONNX Runtime', () => {
     assert.ok(Math.abs(variance - 2 / 1000) < 0.05 * (2 / 1000), `variance ${variance}`);
     assert.ok(head.every((layer) => layer.bias.every((b) => b === 0)));
   });
+});
+
+test("one training sample costs 5.9 MFLOP in the paper's head: 2 passes over fc0, 3 over the others", () => {
+  const macs = 512 * 1000 + 1000 * 512 + 512 * 256 + 256 * 2;
+  assert.equal(trainingFlopsPerSample(), 2 * (3 * macs - 512 * 1000));
+  assert.equal(trainingFlopsPerSample(), 5_909_504);
 });
