@@ -63,7 +63,9 @@ function labelRecord(r: LabelRow) {
   };
 }
 
-async function* pages<T extends { id: string }>(read: (afterId: string) => Promise<T[]>): AsyncGenerator<T[]> {
+async function* pages<T extends { id: string }>(
+  read: (afterId: string) => Promise<T[]>,
+): AsyncGenerator<T[]> {
   let after = '0';
   for (;;) {
     const rows = await read(after);

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { DB, Role } from '../../../lib/db/schema.ts';
+import type { DB, Role, Verdict } from '../../../lib/db/schema.ts';
+import { recomputeAllConsensus } from '../consensus/consensus.service.ts';
+import { getSettings } from '../settings/settings.service.ts';
 
 let serial = 0;
 
@@ -134,4 +136,32 @@ export async function buildActiveModel(
       .execute();
   }
   return id;
+}
+
+/**
+ * Test factory: votes written straight to the database, then every image's consensus recomputed with the
+ * current settings, exactly as the settings service does after a rule change. For tests that need many
+ * votes as data (agreement, review queue), not the voting endpoint itself.
+ */
+export async function buildVotes(
+  db: Kysely<DB>,
+  votes: { imageId: string; userId: string; verdict: Verdict; anomalies?: string[]; comment?: string }[],
+): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    if (votes.length > 0) {
+      await tx
+        .insertInto('votes')
+        .values(
+          votes.map((v) => ({
+            image_id: v.imageId,
+            user_id: v.userId,
+            verdict: v.verdict,
+            anomalies: v.anomalies ?? [],
+            comment: v.comment ?? null,
+          })),
+        )
+        .execute();
+    }
+    await recomputeAllConsensus(tx, await getSettings(tx));
+  });
 }
