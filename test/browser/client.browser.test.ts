@@ -264,7 +264,9 @@ describe('web client in Chromium', () => {
     await page.getByRole('heading', { name: 'Bundles' }).waitFor();
     await page.getByRole('heading', { name: 'Dataset histogram' }).waitFor();
     await page.waitForTimeout(500);
+    await page.getByRole('heading', { name: 'Agreement' }).waitFor();
     await screenshot(page, 'dashboard', true);
+    assert.doesNotMatch(await page.locator('dashboard-page').innerText(), /object Object|undefined|NaN/);
     await page.locator('platina-app nav a', { hasText: 'Admin' }).click();
     await page.getByRole('heading', { name: 'Users' }).waitFor();
     await page.getByText(app.admin.username, { exact: true }).first().waitFor();

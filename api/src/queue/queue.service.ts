@@ -27,12 +27,17 @@ export interface QueueImageDto {
  * locks the image row with SKIP LOCKED and re-checks, so two experts asking at the same moment get
  * different images whenever enough are open, and no image goes out more often than it needs votes.
  */
-export async function nextImage(services: Services, user: AuthUser): Promise<QueueImageDto | null> {
+export async function nextImage(
+  services: Services,
+  user: AuthUser,
+  /** Images the client already holds (prefetch): never handed out again by this call. */
+  exclude: ReadonlySet<string> = new Set(),
+): Promise<QueueImageDto | null> {
   const claimed = await services.db.transaction().execute(async (tx) => {
     const settings = await getSettings(tx);
     const required = settings.votesRequired;
     const own = await repo.ownLease(tx, user.id, required);
-    if (own && (await repo.tryClaim(tx, own, user.id, required, 'shared'))) {
+    if (own && !exclude.has(own) && (await repo.tryClaim(tx, own, user.id, required, 'shared'))) {
       await repo.takeLease(tx, own, user.id);
       return { id: own, settings };
     }
@@ -45,6 +50,7 @@ export async function nextImage(services: Services, user: AuthUser): Promise<Que
       ];
       for (const candidates of orderings) {
         for (const id of await candidates()) {
+          if (exclude.has(id)) continue;
           if (await repo.tryClaim(tx, id, user.id, required, sharing)) {
             await repo.takeLease(tx, id, user.id);
             return { id, settings };

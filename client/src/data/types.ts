@@ -76,8 +76,16 @@ export interface MyVote {
   createdAt: string;
 }
 
+/** A user as the API refers to one: a name, or `{id, username}`. */
+export type UserRef = string | { id: string; username: string };
+
+/** The name to show for a user reference. */
+export function nameOf(u: UserRef | null | undefined): string {
+  return u == null ? '—' : typeof u === 'string' ? u : u.username;
+}
+
 export interface Vote {
-  user: string | { id: string; username: string };
+  user: UserRef;
   verdict: Verdict;
   anomalies: AnomalyCode[];
   comment: string | null;
@@ -91,7 +99,7 @@ export interface Consensus {
   anomalies: AnomalyCode[];
   method: 'unanimous' | 'majority' | 'lead' | null;
   counts: { normal: number; abnormal: number };
-  resolvedBy?: string | { id: string; username: string } | null;
+  resolvedBy?: UserRef | null;
   reason?: string | null;
   resolvedAt?: string | null;
   /** Dawid–Skene posterior P(abnormal), when the server reports it. */

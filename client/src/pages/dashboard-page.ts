@@ -8,7 +8,7 @@ import { listAnomalyTypes } from '../data/anomaly-types.ts';
 import { getDatasetStats, listBundles } from '../data/images.ts';
 import { getAgreement } from '../data/metrics.ts';
 import { listJobs, listModels } from '../data/models.ts';
-import type { Confusion, Job, ModelVersion } from '../data/types.ts';
+import { nameOf, type Confusion, type Job, type ModelVersion } from '../data/types.ts';
 import '../components/dataset-histogram.ts';
 import '../components/bar-chart.ts';
 import type { BarGroup } from '../components/bar-chart.ts';
@@ -214,7 +214,7 @@ export class DashboardPage extends LitElement {
                       ${a.perExpert.map(
                         (e) =>
                           html`<tr>
-                            <td>${e.user}</td>
+                            <td>${nameOf(e.user)}</td>
                             <td class="n">${e.votes}</td>
                             <td class="n">
                               ${e.agreementWithConsensus == null ? '—' : `${pct(e.agreementWithConsensus)} %`}

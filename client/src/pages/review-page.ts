@@ -8,7 +8,15 @@ import { listAnomalyTypes } from '../data/anomaly-types.ts';
 import { getConsensus, posteriorOf, resolveImage, reviewQueue } from '../data/consensus.ts';
 import { getDatasetStats, getImage } from '../data/images.ts';
 import { listVotes, voteHistory } from '../data/votes.ts';
-import type { AnomalyType, Consensus, ImageDto, Prediction, ReviewItem, Vote } from '../data/types.ts';
+import {
+  nameOf,
+  type AnomalyType,
+  type Consensus,
+  type ImageDto,
+  type Prediction,
+  type ReviewItem,
+  type Vote,
+} from '../data/types.ts';
 import { ImageLoader, type LoadedImage } from '../viewer/image-loader.ts';
 import type { VerdictValue } from '../components/verdict-form.ts';
 import '../components/xray-viewer.ts';
@@ -25,8 +33,6 @@ interface Detail {
   posterior: number | null;
 }
 
-const who = (u: Vote['user'] | Consensus['resolvedBy']) =>
-  u == null ? '—' : typeof u === 'string' ? u : u.username;
 const pct = (p: number | null | undefined) => (p == null ? '—' : `${(p * 100).toFixed(1)} %`);
 
 const REASON_LABELS: Record<string, string> = {
@@ -253,7 +259,7 @@ export class ReviewPage extends LitElement {
           ${
             c?.reason
               ? html`<dt>Lead</dt>
-                  <dd>${who(c.resolvedBy)}: “${c.reason}”</dd>`
+                  <dd>${nameOf(c.resolvedBy)}: “${c.reason}”</dd>`
               : nothing
           }
         </dl>
@@ -273,7 +279,7 @@ export class ReviewPage extends LitElement {
             ${d.votes.map(
               (v) =>
                 html`<tr>
-                  <td>${who(v.user)}</td>
+                  <td>${nameOf(v.user)}</td>
                   <td class="v-${v.verdict}">${v.verdict}</td>
                   <td>${v.anomalies.map((a) => this.nameOf(a)).join(', ') || '—'}</td>
                   <td>${v.comment ?? ''}</td>
@@ -310,7 +316,7 @@ export class ReviewPage extends LitElement {
                     (v) =>
                       html`<tr>
                         <td class="muted">${new Date(v.createdAt).toLocaleString()}</td>
-                        <td>${who(v.user)}</td>
+                        <td>${nameOf(v.user)}</td>
                         <td class="v-${v.verdict}">${v.verdict}</td>
                         <td>${v.anomalies.map((a) => this.nameOf(a)).join(', ')}</td>
                       </tr>`,
