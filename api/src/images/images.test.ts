@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp, type TestUser } from '../../../test/harness.ts';
 import { computeStats } from '../../../lib/imaging/stats.ts';
 import { buildTiff } from '../../../lib/imaging/tiff-fixtures.ts';
+import { buildActiveModel } from '../votes/factories.ts';
 import { encodeCursor } from './images.service.ts';
 
 let app: TestApp;
@@ -299,6 +300,25 @@ describe('reading images', () => {
     });
     assert.equal(again.status, 304);
     assert.equal((await get('/api/images/987654/raw')).status, 404);
+  });
+  test('leads see the active model’s prediction; experts only while showModelHint is on (blind votes)', async () => {
+    const version = await buildActiveModel(app.server.services.db, [{ imageId: ids[2], pAbnormal: 0.75 }]);
+    const asLead = await get(`/api/images/${ids[2]}`);
+    assert.deepEqual(asLead.body.prediction, { modelVersion: version, pAbnormal: 0.75 });
+    assert.equal((await get(`/api/images/${ids[0]}`)).body.prediction, null, 'no prediction for this image');
+    assert.equal((await get(`/api/images/${ids[2]}`, expert)).body.prediction, null);
+    const listed = await get('/api/images?bundle=paging-1', expert);
+    assert.ok(listed.body.items.every((i: { prediction: unknown }) => i.prediction === null));
+    const on = await app.request('PUT', '/api/settings', {
+      token: app.admin.token,
+      json: { showModelHint: true },
+    });
+    assert.equal(on.status, 200, on.text);
+    assert.deepEqual((await get(`/api/images/${ids[2]}`, expert)).body.prediction, {
+      modelVersion: version,
+      pAbnormal: 0.75,
+    });
+    await app.request('PUT', '/api/settings', { token: app.admin.token, json: { showModelHint: false } });
   });
 });
 
