@@ -171,7 +171,12 @@ async function main(): Promise<void> {
     return inputs.get(batch)!;
   };
 
+  let noAdapter = false; // no GPU adapter: every other setting would fail the same way
   for (const s of settings) {
+    if (noAdapter) {
+      report.results.push({ ...s, ok: false, error: 'skipped: no WebGPU adapter' });
+      continue;
+    }
     if (elapsed() > budgetS) {
       report.results.push({ ...s, ok: false, error: `skipped: budget of ${budgetS} s used` });
       continue;
@@ -209,6 +214,7 @@ async function main(): Promise<void> {
       r.ok = true;
     } catch (err) {
       r.error = (err as Error).message.split('\n').slice(0, 3).join(' | ');
+      if (/Failed to get a WebGPU adapter/.test(r.error)) noAdapter = true;
     } finally {
       await session?.release().catch(() => {});
     }

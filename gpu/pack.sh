@@ -30,6 +30,8 @@ echo "fetching Vulkan loader packages..."
 o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/gpu-apt-lists'
 mkdir -p /tmp/gpu-apt-lists/partial
 apt-get $o update >/dev/null 2>&1 || true
-(cd "$kit/deb" && apt-get $o download libvulkan1 >/dev/null)
+# libvulkan1 alone is not enough: NVIDIA's Vulkan ICD is libGLX_nvidia.so.0, which needs glvnd
+# (the first device run failed with "Could not get 'vkCreateInstance' … for ICD libGLX_nvidia.so.0").
+(cd "$kit/deb" && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null)
 ls "$kit/deb"/*.deb >/dev/null
 du -sh "$kit"
