@@ -89,6 +89,11 @@ export async function receiveUpload(
   } catch (err) {
     await handle.close().catch(() => {});
     await rm(file, { force: true });
+    if (err instanceof AppError) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as Error).message === 'aborted') {
+      // The client went away mid-body: a client error, not a server fault (nobody will read the answer).
+      throw new AppError('malformed', 'the upload was interrupted before the body was complete');
+    }
     throw err;
   } finally {
     await handle.close().catch(() => {});

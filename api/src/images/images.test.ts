@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp, type TestUser } from '../../../test/harness.ts';
@@ -178,6 +179,23 @@ describe('uploading images', () => {
     );
     assert.deepEqual(files('tmp'), []);
     assert.deepEqual(files('images'), imagesBefore);
+  });
+
+  test('a client that disconnects mid-upload leaves no temporary file and no image', async () => {
+    const imagesBefore = files('images');
+    const req = http.request(`${app.url}/api/images?bundle=gone&name=half.tif`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${lead.token}`, 'content-length': '500000' },
+    });
+    req.on('error', () => {});
+    req.write(Buffer.alloc(200000));
+    for (let i = 0; i < 50 && files('tmp').length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(files('tmp').length, 1, 'the upload is being received into tmp/');
+    req.destroy();
+    for (let i = 0; i < 50 && files('tmp').length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(files('tmp'), []);
+    assert.deepEqual(files('images'), imagesBefore);
+    assert.deepEqual((await get('/api/images?bundle=gone')).body.items, []);
   });
 
   test('missing or bad bundle and name → 422 naming the field', async () => {
