@@ -43,7 +43,7 @@ export default async function run(): Promise<BenchReport> {
         images: gen.images,
         bytes: gen.bytes,
         cores: availableParallelism(),
-        mainThreadCpuSeconds: (cpu.user + cpu.system) / 1e6,
+        processCpuSeconds: (cpu.user + cpu.system) / 1e6,
       },
       rows: [
         {

@@ -265,9 +265,9 @@ const edgeInkFlow: Renderer = (l, s, r) => {
 /** Bubbles: small round spots of thin coating with a denser rim, often in clusters. */
 const bubbles: Renderer = (l, s, r) => {
   const k = l.k;
-  const n = 1 + Math.round(s * 10 * r.range(0.7, 1.3));
-  const clustered = r.chance(0.6);
-  const spread = (40 + 150 * s) * k;
+  const n = 1 + Math.round(s * 14 * r.range(0.7, 1.3));
+  const clustered = r.chance(0.75);
+  const spread = (30 + 120 * s) * k;
   const centre = pointInCoating(l, r, spread);
   const items = Array.from({ length: n }, () => {
     const p = clustered
