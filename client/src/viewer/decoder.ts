@@ -14,6 +14,8 @@ export type DecodeResponse =
       bitDepth: 8 | 16;
       /** Raw values, row-major; 8-bit images widened to 16 bits. */
       data: Uint16Array;
+      /** Box-averaged 16-bit levels 1, 2, … for zoomed-out drawing (see decode.worker.ts). */
+      mips: { width: number; height: number; data: Uint16Array }[];
       /** Counts of every value (65536 or 256 bins). */
       histogram: Uint32Array;
       min: number;

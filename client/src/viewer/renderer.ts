@@ -2,7 +2,8 @@
  * WebGL2 renderer of raw 16-bit pixels. The decoded values go to the GPU once, as an R16UI integer
  * texture read with `usampler2D`/`texelFetch` (integer textures cannot be filtered, so the shader does
  * its own sampling); window/level, inversion and false colour are applied per fragment on every frame.
- * There is never an 8-bit copy of the image: changing the window redraws from the true values.
+ * There is never an 8-bit copy of the image: changing the window redraws from the true values. Zoomed
+ * out, the shader reads box-averaged 16-bit mip levels made by the decode worker (one read per fragment).
  */
 import type { ChannelWindows } from './window-level.ts';
 
@@ -25,6 +26,8 @@ export interface PixelSource {
   width: number;
   height: number;
   data: Uint16Array;
+  /** Levels 1, 2, … (each half the size of the one above), 2×2 box averages of the raw values. */
+  mips?: { width: number; height: number; data: Uint16Array }[];
 }
 
 const VERTEX = `#version 300 es
@@ -43,7 +46,7 @@ uniform vec2 u_imageSize;
 uniform float u_canvasHeight;
 uniform vec2 u_offset;
 uniform float u_scale;
-uniform int u_taps;
+uniform int u_lod;
 uniform vec3 u_lo;
 uniform vec3 u_hi;
 uniform bool u_invert;
@@ -51,8 +54,9 @@ uniform bool u_falseColour;
 out vec4 outColor;
 
 float raw(vec2 p) {
-  ivec2 q = clamp(ivec2(floor(p)), ivec2(0), ivec2(u_imageSize) - 1);
-  return float(texelFetch(u_image, q, 0).r);
+  ivec2 size = textureSize(u_image, u_lod);
+  ivec2 q = clamp(ivec2(floor(p / float(1 << u_lod))), ivec2(0), size - 1);
+  return float(texelFetch(u_image, q, u_lod).r);
 }
 
 // The paper's stretch (section 2.3): min(255, floor((clamp(x, lo, hi) - lo) * 256 / (hi - lo))) / 255.
@@ -83,21 +87,8 @@ void main() {
     outColor = vec4(0.106, 0.114, 0.129, 1.0);
     return;
   }
-  float x;
-  if (u_taps <= 1) {
-    x = raw(p);
-  } else {
-    // Minified: average a taps x taps grid over the fragment's footprint so noise does not alias.
-    float sum = 0.0;
-    float footprint = 1.0 / u_scale;
-    for (int j = 0; j < u_taps; j++) {
-      for (int i = 0; i < u_taps; i++) {
-        vec2 o = (vec2(float(i), float(j)) + 0.5) / float(u_taps) - 0.5;
-        sum += raw(p + o * footprint);
-      }
-    }
-    x = sum / float(u_taps * u_taps);
-  }
+  // Zoomed out, read the box-averaged level that matches the zoom (lod 0 = the true values).
+  float x = raw(p);
   vec3 v = stretch(x);
   if (u_invert) v = 1.0 - v;
   if (u_falseColour) v = viridis(v.r);
@@ -108,6 +99,7 @@ interface Entry {
   texture: WebGLTexture;
   width: number;
   height: number;
+  levels: number;
   usedAt: number;
 }
 
@@ -153,7 +145,7 @@ export class XrayRenderer {
       'u_canvasHeight',
       'u_offset',
       'u_scale',
-      'u_taps',
+      'u_lod',
       'u_lo',
       'u_hi',
       'u_invert',
@@ -179,25 +171,25 @@ export class XrayRenderer {
     }
     while (this.textures.size >= this.capacity) this.evictOldest();
     const texture = gl.createTexture()!;
+    const levels = [src, ...(src.mips ?? [])];
     gl.bindTexture(gl.TEXTURE_2D, texture);
-    gl.texStorage2D(gl.TEXTURE_2D, 1, gl.R16UI, src.width, src.height);
+    gl.texStorage2D(gl.TEXTURE_2D, levels.length, gl.R16UI, src.width, src.height);
     gl.pixelStorei(gl.UNPACK_ALIGNMENT, 2);
-    gl.texSubImage2D(
-      gl.TEXTURE_2D,
-      0,
-      0,
-      0,
-      src.width,
-      src.height,
-      gl.RED_INTEGER,
-      gl.UNSIGNED_SHORT,
-      src.data,
+    levels.forEach((l, i) =>
+      gl.texSubImage2D(gl.TEXTURE_2D, i, 0, 0, l.width, l.height, gl.RED_INTEGER, gl.UNSIGNED_SHORT, l.data),
     );
-    for (const p of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER])
-      gl.texParameteri(gl.TEXTURE_2D, p, gl.NEAREST);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST_MIPMAP_NEAREST);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAX_LEVEL, levels.length - 1);
     gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
     gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
-    this.textures.set(key, { texture, width: src.width, height: src.height, usedAt: ++this.clock });
+    this.textures.set(key, {
+      texture,
+      width: src.width,
+      height: src.height,
+      levels: levels.length,
+      usedAt: ++this.clock,
+    });
   }
 
   /** Keeps only the textures named (current + upcoming), so memory follows the queue. */
@@ -228,7 +220,9 @@ export class XrayRenderer {
     gl.uniform1f(u('u_canvasHeight'), this.canvas.height);
     gl.uniform2f(u('u_offset'), p.view.offsetX, p.view.offsetY);
     gl.uniform1f(u('u_scale'), p.view.scale);
-    gl.uniform1i(u('u_taps'), p.view.scale >= 1 ? 1 : Math.min(3, Math.ceil(1 / p.view.scale)));
+    // Level whose texels are at most one screen pixel wide: floor(log2(1 / scale)), 0 when zoomed in.
+    const lod = p.view.scale >= 1 ? 0 : Math.floor(Math.log2(1 / p.view.scale));
+    gl.uniform1i(u('u_lod'), Math.min(e.levels - 1, Math.max(0, lod)));
     const [r, g, b] = p.windows;
     gl.uniform3f(u('u_lo'), r.lo, g.lo, b.lo);
     gl.uniform3f(u('u_hi'), r.hi, g.hi, b.hi);
