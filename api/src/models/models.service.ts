@@ -1,4 +1,6 @@
 import { enqueue } from '../../../lib/jobs/queue.ts';
+import { ComputeThread } from '../../../model-runner/src/runner/compute.ts';
+import { decodeHead } from '../../../model-runner/src/runner/head-codec.ts';
 import type { AuthUser, Services } from '../http/context.ts';
 import { AppError } from '../http/errors.ts';
 import { getSettings } from '../settings/settings.service.ts';
@@ -131,11 +133,14 @@ export async function getPrediction(
   };
 }
 
+/** The API's own compute thread for exports (building and merging ResNet-34 would block the event loop). */
+let exportThread: ComputeThread | null = null;
+
 /**
  * `GET /api/models/:version/onnx`: the backbone and the version's head merged into one ONNX classifier
- * (model-runner/src/export). The backbone comes from this server's configuration (PLATINA_BACKBONE, or the
- * offline untrained ResNet-34, built once per process); a version trained on another backbone → 409, since
- * its head would be merged with the wrong features.
+ * (model-runner/src/export), built in a worker thread. The backbone comes from this server's configuration
+ * (PLATINA_BACKBONE, or the offline untrained ResNet-34); a version trained on another backbone → 409,
+ * since its head would be merged with the wrong features.
  */
 export async function exportOnnx(
   services: Services,
@@ -143,29 +148,30 @@ export async function exportOnnx(
 ): Promise<{ bytes: Uint8Array; filename: string }> {
   const row = await repo.findVersion(services.db, version);
   if (!row) throw new AppError('not_found', `no model version ${version}`);
-  const [{ loadBackbone }, { mergeClassifier }, { decodeHead }] = await Promise.all([
-    import('../../../model-runner/src/backbone/load.ts'),
-    import('../../../model-runner/src/export/merge.ts'),
-    import('../../../model-runner/src/runner/head-codec.ts'),
-  ]);
-  const backbone = await loadBackbone(process.env);
-  if (backbone.hash !== row.backbone_hash) {
-    throw new AppError(
-      'conflict',
-      `model version ${version} was trained on backbone ${row.backbone_hash.slice(0, 12)}; this server has ` +
-        `${backbone.hash.slice(0, 12)} (${backbone.description}): start it with the same PLATINA_BACKBONE`,
-    );
+  exportThread ??= new ComputeThread();
+  try {
+    const bytes = await exportThread.run('exportClassifier', {
+      env: { ...process.env },
+      head: decodeHead(row.head_weights),
+      backboneHash: row.backbone_hash,
+      metadata: {
+        'platina.model_version': row.id,
+        'platina.method': String(row.method),
+        'platina.input_size': `${row.input_height}x${row.input_width}`,
+        'platina.label_snapshot': row.label_snapshot_hash,
+      },
+    });
+    return { bytes, filename: `platina-model-${row.id}-method${row.method}.onnx` };
+  } catch (err) {
+    if ((err as Error).name === 'BackboneMismatch')
+      throw new AppError('conflict', `model version ${version}: ${(err as Error).message}`);
+    throw err;
   }
-  const bytes = mergeClassifier({
-    backbone: backbone.bytes,
-    head: decodeHead(row.head_weights),
-    featureOutput: backbone.featuresName,
-    metadata: {
-      'platina.model_version': row.id,
-      'platina.method': String(row.method),
-      'platina.input_size': `${row.input_height}x${row.input_width}`,
-      'platina.label_snapshot': row.label_snapshot_hash,
-    },
-  });
-  return { bytes, filename: `platina-model-${row.id}-method${row.method}.onnx` };
+}
+
+/** Stop the export thread (server shutdown). */
+export async function closeExportThread(): Promise<void> {
+  const t = exportThread;
+  exportThread = null;
+  await t?.terminate();
 }

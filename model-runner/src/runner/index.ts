@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { DB } from '../../../lib/db/schema.ts';
 import { JobRunner } from '../../../lib/jobs/worker.ts';
+import type { ComputeThread } from './compute.ts';
 import { RunnerResources } from './resources.ts';
 import { Scheduler } from './scheduler.ts';
 import { embedHandler, scoreHandler } from './score.ts';
@@ -16,6 +17,8 @@ export interface ModelRunnerOptions {
   listenUrl?: string;
   pollMs?: number;
   workerId?: string;
+  /** Share a compute thread (tests); by default the runner has its own. */
+  compute?: ComputeThread;
   /** Run the active loop's scheduler (auto retraining, priority refresh, new uploads) before claims. */
   schedule?: boolean;
 }
@@ -31,7 +34,13 @@ export interface ModelRunner {
 
 /** The model runner: the job runner with Platina's handlers (train, score, embed) and the scheduler. */
 export function createModelRunner(o: ModelRunnerOptions): ModelRunner {
-  const resources = new RunnerResources({ db: o.db, logger: o.logger, dataDir: o.dataDir, env: o.env });
+  const resources = new RunnerResources({
+    db: o.db,
+    logger: o.logger,
+    dataDir: o.dataDir,
+    env: o.env,
+    compute: o.compute,
+  });
   const scheduler = new Scheduler(resources);
   const jobs = new JobRunner({
     db: o.db,

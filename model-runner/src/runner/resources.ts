@@ -3,18 +3,29 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { DB } from '../../../lib/db/schema.ts';
 import type { Method, StretchBounds } from '../../../lib/imaging/conversions.ts';
-import { createImagingPool, type ImagingPool } from '../../../lib/imaging/imaging-pool.ts';
-import { loadBackbone, parseInputSize, type Backbone } from '../backbone/load.ts';
-import { Embedder } from '../embeddings/embedder.ts';
-import { selectExecutionProvider, type EpChoice } from '../onnx/ep.ts';
+import { parseInputSize } from '../backbone/load.ts';
+import type { CrossValidateInput, CrossValidateResult } from '../cv/cross-validate.ts';
+import type { EmbeddingTable } from '../head/train.ts';
+import type { HeadParams } from '../head/params.ts';
+import { ComputeThread } from './compute.ts';
 import { DbEmbeddingStore } from './embedding-store.ts';
 import { conversionFor, type ImageRef } from './repository.ts';
 
+/** The backbone as the main thread knows it (the model itself lives in the compute thread). */
+export interface BackboneInfo {
+  hash: string;
+  untrained: boolean;
+  description: string;
+  ep: string;
+  epReason: string;
+}
+
 /**
- * What the job handlers share in one runner process: the database, the backbone (loaded once), the
- * execution provider (PLATINA_EP), one embedder and one imaging worker pool. The pool does decoding,
- * conversion and resizing off the event loop; onnxruntime runs the backbone and the head on its own
- * threads; so the API in the same process (`npm start`, embedded database) stays responsive.
+ * What the job handlers share in one runner process: the database, the embeddings cache (the
+ * `embeddings` table) and one compute thread that holds the backbone (PLATINA_BACKBONE or the untrained
+ * ResNet-34), the execution provider (PLATINA_EP), and runs every onnxruntime session plus the image
+ * preprocessing. onnxruntime-node blocks the thread that calls it, so none of that may run on the event
+ * loop, which inside `npm start` also serves the API.
  */
 export interface RunnerResourcesOptions {
   db: Kysely<DB>;
@@ -22,8 +33,8 @@ export interface RunnerResourcesOptions {
   /** PLATINA_DATA_DIR: images are read from <dataDir>/images/<sha256>. */
   dataDir: string;
   env?: NodeJS.ProcessEnv;
-  /** Imaging workers (default 1: on a small machine the API keeps a core). */
-  poolSize?: number;
+  /** A compute thread to share (tests run several runners without rebuilding the backbone each time). */
+  compute?: ComputeThread;
 }
 
 export class RunnerResources {
@@ -33,11 +44,14 @@ export class RunnerResources {
   readonly env: NodeJS.ProcessEnv;
   readonly inputSize: { height: number; width: number };
   readonly store: DbEmbeddingStore;
-  private backboneP: Promise<Backbone> | null = null;
-  private epP: Promise<EpChoice> | null = null;
-  private embedderP: Promise<Embedder> | null = null;
-  private pool: ImagingPool | null = null;
-  private readonly poolSize: number;
+  /**
+   * Head training epochs when a job does not say: the paper's 50, or PLATINA_EPOCHS (quick demos and
+   * tests on a small machine; recorded in every version's settings either way).
+   */
+  readonly defaultEpochs: number;
+  readonly compute: ComputeThread;
+  private readonly ownsCompute: boolean;
+  private backboneP: Promise<BackboneInfo> | null = null;
 
   constructor(o: RunnerResourcesOptions) {
     this.db = o.db;
@@ -46,43 +60,50 @@ export class RunnerResources {
     this.env = o.env ?? process.env;
     this.inputSize = parseInputSize(this.env.PLATINA_INPUT_SIZE);
     this.store = new DbEmbeddingStore(o.db);
-    this.poolSize = o.poolSize ?? 1;
+    this.compute = o.compute ?? new ComputeThread();
+    this.ownsCompute = !o.compute;
+    const epochs = Number(this.env.PLATINA_EPOCHS ?? 50);
+    if (!Number.isInteger(epochs) || epochs < 1 || epochs > 500)
+      throw new Error(
+        `PLATINA_EPOCHS=${this.env.PLATINA_EPOCHS} is invalid: expected an integer from 1 to 500`,
+      );
+    this.defaultEpochs = epochs;
   }
 
   get inputSizeKey(): string {
     return `${this.inputSize.height}x${this.inputSize.width}`;
   }
 
-  backbone(): Promise<Backbone> {
-    this.backboneP ??= loadBackbone(this.env).then((b) => {
+  backbone(): Promise<BackboneInfo> {
+    this.backboneP ??= this.compute.run('backbone', { env: { ...this.env } }).then((b) => {
       this.logger.info(
-        { backbone: b.description, hash: b.hash.slice(0, 12), untrained: b.untrained },
+        { backbone: b.description, hash: b.hash.slice(0, 12), ep: b.ep, why: b.epReason },
         b.untrained
           ? 'backbone: UNTRAINED ResNet-34 (no ImageNet weights; results are not the paper’s)'
           : 'backbone loaded',
       );
       return b;
     });
+    this.backboneP.catch(() => (this.backboneP = null));
     return this.backboneP;
   }
 
-  ep(): Promise<EpChoice> {
-    this.epP ??= selectExecutionProvider(this.env, (m) => this.logger.info(m));
-    return this.epP;
+  /** Leave-one-bundle-out CV and/or the final model (model-runner/src/cv), in the compute thread. */
+  crossValidate(
+    input: Omit<CrossValidateInput, 'onProgress'>,
+    progress: (p: number, message: string) => void,
+  ): Promise<CrossValidateResult> {
+    return this.compute.run('crossValidate', input, progress) as Promise<CrossValidateResult>;
   }
 
-  private embedder(): Promise<Embedder> {
-    this.embedderP ??= (async () => {
-      this.pool ??= createImagingPool({ size: this.poolSize });
-      return Embedder.create({
-        backbone: await this.backbone(),
-        ep: await this.ep(),
-        inputSize: this.inputSize,
-        store: this.store,
-        pool: this.pool,
-      });
-    })();
-    return this.embedderP;
+  /** P(abnormal) of every image of `table` (unflipped variant), in the compute thread. */
+  score(head: HeadParams, table: EmbeddingTable): Promise<Float32Array> {
+    return this.compute.run('score', { head, table });
+  }
+
+  /** Abandon the computation in progress when `signal` aborts (the runner is stopping or lost the job). */
+  bindAbort(signal: AbortSignal): void {
+    signal.addEventListener('abort', () => void this.compute.terminate(), { once: true });
   }
 
   /**
@@ -115,34 +136,43 @@ export class RunnerResources {
     const missing = images.filter((im) => !out.has(im.sha256));
     await opts.onProgress?.(images.length - missing.length, images.length);
     if (missing.length === 0) return out;
-    const embedder = await this.embedder();
     const cachedCount = images.length - missing.length;
     // In slices, so progress (and with it the heartbeat and a stop request) is seen between them.
     for (let start = 0; start < missing.length; start += 8) {
       const slice = missing.slice(start, start + 8);
-      const vectors = await embedder.embed(
-        slice.map((im) => ({
-          sha256: im.sha256,
-          source: { path: path.join(this.dataDir, 'images', im.sha256) },
-          conversion: conversionFor(method, im, bounds),
-        })),
-      );
-      slice.forEach((im, k) =>
+      const items = slice.map((im) => ({
+        sha256: im.sha256,
+        source: { path: path.join(this.dataDir, 'images', im.sha256) },
+        conversion: conversionFor(method, im, bounds),
+      }));
+      const vectors = await this.compute.run('embed', {
+        env: { ...this.env },
+        inputSize: this.inputSize,
+        items,
+      });
+      for (let k = 0; k < slice.length; k++) {
+        const c = items[k].conversion;
+        await this.store.put(
+          {
+            sha256: slice[k].sha256,
+            backboneHash: backbone.hash,
+            inputSize: this.inputSizeKey,
+            method,
+            globalBounds: c.method === 2 || c.method === 4 ? c.global : undefined,
+          },
+          vectors[k],
+        );
         out.set(
-          im.sha256,
+          slice[k].sha256,
           flips.map((f) => vectors[k][f]),
-        ),
-      );
+        );
+      }
       await opts.onProgress?.(cachedCount + start + slice.length, images.length);
     }
     return out;
   }
 
   async close(): Promise<void> {
-    const e = this.embedderP;
-    this.embedderP = null;
-    await (await e?.catch(() => null))?.close();
-    await this.pool?.close();
-    this.pool = null;
+    if (this.ownsCompute) await this.compute.terminate();
   }
 }

@@ -6,7 +6,6 @@ import {
   type JobContext,
   type JobHandler,
 } from '../../../lib/jobs/worker.ts';
-import { scoreImages } from '../head/train.ts';
 import { computePriority, coverageFrom } from '../priority/priority.ts';
 import { decodeHead } from './head-codec.ts';
 import * as repo from './repository.ts';
@@ -46,7 +45,7 @@ export async function scoreWithVersion(
   const dim = 512;
   const table = new Float32Array(images.length * dim);
   images.forEach((im, i) => table.set(vectors.get(im.sha256)![0], i * dim));
-  const p = await scoreImages(decodeHead(version.head_weights), {
+  const p = await res.score(decodeHead(version.head_weights), {
     vectors: table,
     images: images.length,
     variants: 1,
@@ -82,6 +81,7 @@ export function scoreHandler(res: RunnerResources): JobHandler<ScorePayload> {
     schema: ScorePayload,
     async run(ctx: JobContext<ScorePayload>) {
       const { modelVersion, imageIds, activate } = ctx.payload;
+      res.bindAbort(ctx.signal);
       const version = modelVersion
         ? await repo.findVersion(res.db, modelVersion)
         : await repo.activeVersion(res.db);
@@ -112,6 +112,7 @@ export function embedHandler(res: RunnerResources): JobHandler<EmbedPayload> {
   return {
     schema: EmbedPayload,
     async run(ctx: JobContext<EmbedPayload>) {
+      res.bindAbort(ctx.signal);
       const active = await repo.activeVersion(res.db);
       if (active) {
         const scored = await scoreWithVersion(res, active, ctx.payload.imageIds, ctx.progress);

@@ -7,7 +7,6 @@ import {
   type JobHandler,
 } from '../../../lib/jobs/worker.ts';
 import type { Method } from '../../../lib/imaging/conversions.ts';
-import { trainAndCrossValidate } from '../cv/cross-validate.ts';
 import type { CrossValidation } from '../cv/metrics.ts';
 import { FLIP_VARIANTS, TRAINING_DEFAULTS, type EmbeddingTable } from '../head/train.ts';
 import { encodeHead } from './head-codec.ts';
@@ -67,6 +66,8 @@ export function trainHandler(res: RunnerResources): JobHandler<TrainPayload> {
 async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
   const p = ctx.payload;
   const started = performance.now();
+  res.bindAbort(ctx.signal);
+  const report = (q: number, m: string) => void ctx.progress(q, m).catch(() => {}); // abort: see bindAbort
   await ctx.progress(0, 'gathering resolved labels');
   const labels = await repo.resolvedImages(res.db);
   const abnormal = labels.filter((l) => l.verdict === 'abnormal').length;
@@ -96,7 +97,7 @@ async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
     method: p.method,
     inputSize: res.inputSizeKey,
     backboneHash: backbone.hash,
-    epochs: p.epochs ?? TRAINING_DEFAULTS.epochs,
+    epochs: p.epochs ?? res.defaultEpochs,
     seed: p.seed,
     batchSize: TRAINING_DEFAULTS.batchSize,
     learningRate: TRAINING_DEFAULTS.learningRate,
@@ -112,16 +113,18 @@ async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
 
   const table = await embedTable(p.method, 0, 0.3);
   const trainShare = compareNeeded && doCv ? 0.35 : 0.65;
-  const result = await trainAndCrossValidate({
-    embeddings: table,
-    labels: y,
-    bundles,
-    method: p.method,
-    seed: p.seed,
-    skipCrossValidation: !doCv,
-    training: { epochs: settings.epochs },
-    onProgress: (q, m) => ctx.progress(0.3 + trainShare * q, m),
-  });
+  const result = await res.crossValidate(
+    {
+      embeddings: table,
+      labels: y,
+      bundles,
+      method: p.method,
+      seed: p.seed,
+      skipCrossValidation: !doCv,
+      training: { epochs: settings.epochs },
+    },
+    (q, m) => report(0.3 + trainShare * q, m),
+  );
   const cv: CrossValidation | null = result.crossValidation;
 
   let activate: string | null = null;
@@ -140,16 +143,18 @@ async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
       activate = `the active version ${active.id} used another backbone or input size; this runner cannot re-evaluate it`;
     } else {
       const activeTable = a.method === p.method ? table : await embedTable(a.method, 0.65, 0.7);
-      const theirs = await trainAndCrossValidate({
-        embeddings: activeTable,
-        labels: y,
-        bundles,
-        method: a.method,
-        seed: a.seed,
-        trainFinal: false,
-        training: { epochs: a.epochs },
-        onProgress: (q, m) => ctx.progress(0.7 + 0.25 * q, `active version's settings: ${m}`),
-      });
+      const theirs = await res.crossValidate(
+        {
+          embeddings: activeTable,
+          labels: y,
+          bundles,
+          method: a.method,
+          seed: a.seed,
+          trainFinal: false,
+          training: { epochs: a.epochs },
+        },
+        (q, m) => report(0.7 + 0.25 * q, `active version's settings: ${m}`),
+      );
       comparison = {
         active: theirs.crossValidation?.overall.balancedAccuracy ?? null,
         candidate: cv?.overall.balancedAccuracy ?? null,
