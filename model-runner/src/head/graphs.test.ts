@@ -26,10 +26,10 @@ for (const layer of params) for (let k = 0; k < layer.bias.length; k++) layer.bi
 
 const trainingSession = ort.InferenceSession.create(buildTrainingGraph(HEAD_DIMS, 0.9));
 
-/** Runs one training step of the ONNX graph from the given velocities. */
+/** Runs one training step of the ONNX graph from the given momentum state (s = lr·v). */
 async function step(
   head: HeadParams,
-  velocity: (l: number, which: 'weight' | 'bias') => Float32Array,
+  state: (l: number, which: 'weight' | 'bias') => Float32Array,
   learningRate: number,
   sampleWeights: number[],
 ): Promise<ort.InferenceSession.OnnxValueMapType> {
@@ -47,8 +47,8 @@ async function step(
     const n = stateNames(l);
     feeds[n.weight] = new ort.Tensor('float32', layer.weight, [layer.inputs, layer.outputs]);
     feeds[n.bias] = new ort.Tensor('float32', layer.bias, [layer.outputs]);
-    feeds[n.weightVelocity] = new ort.Tensor('float32', velocity(l, 'weight'), [layer.inputs, layer.outputs]);
-    feeds[n.biasVelocity] = new ort.Tensor('float32', velocity(l, 'bias'), [layer.outputs]);
+    feeds[n.weightStep] = new ort.Tensor('float32', state(l, 'weight'), [layer.inputs, layer.outputs]);
+    feeds[n.biasStep] = new ort.Tensor('float32', state(l, 'bias'), [layer.outputs]);
   });
   return (await trainingSession).run(feeds);
 }
@@ -70,12 +70,12 @@ function assertClose(
 }
 
 describe('ONNX head graphs (paper head 512→1000→512→256→2)', () => {
-  test('the training step from zero velocity returns the reference gradients as velocity and the reference loss', async () => {
+  test('a step from zero momentum at lr 1 outputs the reference gradients as its step, and the reference loss', async () => {
     const weights = labels.map((y) => (y ? 2.5 : 1));
     const out = await step(
       params,
       (l, w) => new Float32Array(w === 'weight' ? params[l].weight.length : params[l].bias.length),
-      0,
+      1,
       weights,
     );
     const ref = referenceLossAndGradients(params, x, labels, weights);
@@ -83,13 +83,13 @@ describe('ONNX head graphs (paper head 512→1000→512→256→2)', () => {
     params.forEach((_, l) => {
       const n = stateNames(l);
       assertClose(
-        out[nextName(n.weightVelocity)].data as Float32Array,
+        out[nextName(n.weightStep)].data as Float32Array,
         ref.gradients[l].weight,
         1e-4,
         `fc${l} weight grad`,
       );
       assertClose(
-        out[nextName(n.biasVelocity)].data as Float32Array,
+        out[nextName(n.biasStep)].data as Float32Array,
         ref.gradients[l].bias,
         1e-4,
         `fc${l} bias grad`,
@@ -97,7 +97,7 @@ describe('ONNX head graphs (paper head 512→1000→512→256→2)', () => {
     });
   });
 
-  test('the update is PyTorch SGD with momentum: v ← 0.9·v + g, θ ← θ − lr·v', async () => {
+  test('the update is PyTorch SGD with momentum: v ← 0.9·v + g, θ ← θ − lr·v (state s = lr·v)', async () => {
     const lr = 0.05;
     const velocityOf = (l: number, w: 'weight' | 'bias') =>
       Float32Array.from(
@@ -105,14 +105,19 @@ describe('ONNX head graphs (paper head 512→1000→512→256→2)', () => {
         (_, k) => Math.sin(k + l) * 0.01,
       );
     const weights = labels.map(() => 1);
-    const out = await step(params, velocityOf, lr, weights);
+    const out = await step(params, (l, w) => velocityOf(l, w).map((v) => lr * v), lr, weights);
     const ref = referenceLossAndGradients(params, x, labels, weights);
     params.forEach((layer, l) => {
       const n = stateNames(l);
       const v = velocityOf(l, 'weight');
       const expectedV = v.map((vk, k) => 0.9 * vk + ref.gradients[l].weight[k]);
       const expectedW = layer.weight.map((wk, k) => wk - lr * expectedV[k]);
-      assertClose(out[nextName(n.weightVelocity)].data as Float32Array, expectedV, 1e-4, `fc${l} velocity`);
+      assertClose(
+        out[nextName(n.weightStep)].data as Float32Array,
+        expectedV.map((vk) => lr * vk),
+        1e-4,
+        `fc${l} step`,
+      );
       assertClose(out[nextName(n.weight)].data as Float32Array, expectedW, 1e-5, `fc${l} weight`);
       const vb = velocityOf(l, 'bias');
       const expectedB = layer.bias.map((bk, k) => bk - lr * (0.9 * vb[k] + ref.gradients[l].bias[k]));

@@ -5,17 +5,23 @@ import type { HeadParams } from './params.ts';
  * ONNX graphs of the head (paper section 2.4). Both graphs take embeddings [N, dims[0]] (N symbolic).
  *
  * The training step is one graph: forward, the hand-derived backward of `reference.ts` and the SGD-with-momentum
- * update in PyTorch's form (v ← μ·v + g;  θ ← θ − lr·v; no dampening, no weight decay). Weights and velocities are
+ * update of PyTorch (v ← μ·v + g;  θ ← θ − lr·v; no dampening, no weight decay). Weights and momentum state are
  * graph inputs and outputs, not initializers, so the caller keeps the state between steps and the same compiled
  * session serves every step; the learning rate is an input so the ×0.1 decay needs no rebuild.
+ *
+ * The momentum state is kept as the STEP s = lr·v rather than v: then s ← μ·s + aᵀ·(lr·∂z) is one Gemm (C = s,
+ * beta = μ, with lr folded into the small ∂z) and θ ← θ − s one Sub, so the largest tensors (fc0, fc1: 512×1000)
+ * are read and written once each per step instead of three times. It is exactly PyTorch's trajectory as long as s is
+ * rescaled by lr_new / lr_old when the learning rate changes (the trainer does that at each decay).
  */
 
 /** Names of the training graph's state values for layer l. */
 export const stateNames = (l: number) => ({
   weight: `fc${l}_weight`,
   bias: `fc${l}_bias`,
-  weightVelocity: `fc${l}_weight_velocity`,
-  biasVelocity: `fc${l}_bias_velocity`,
+  /** Momentum state as lr·v (see the module comment). */
+  weightStep: `fc${l}_weight_step`,
+  biasStep: `fc${l}_bias_step`,
 });
 /** The updated value of a state input is output under this name. */
 export const nextName = (name: string): string => `${name}_next`;
@@ -48,8 +54,8 @@ export function buildTrainingGraph(dims: readonly number[], momentum = 0.9): Uin
     const shapeB = [dims[l + 1]];
     g.input(names.weight, 'float32', shapeW);
     g.input(names.bias, 'float32', shapeB);
-    g.input(names.weightVelocity, 'float32', shapeW);
-    g.input(names.biasVelocity, 'float32', shapeB);
+    g.input(names.weightStep, 'float32', shapeW);
+    g.input(names.biasStep, 'float32', shapeB);
     return { names, shapeW, shapeB };
   });
 
@@ -80,34 +86,33 @@ export function buildTrainingGraph(dims: readonly number[], momentum = 0.9): Uin
   let dz = g.op('Mul', [g.op('Sub', [p, targets]), rowWeights], {}, { output: `fc${layers - 1}_dz` });
   for (let l = layers - 1; l >= 0; l--) {
     const { names, shapeW, shapeB } = state[l];
-    // v_W ← μ·v_W + aᵀ·∂z in ONE Gemm (C = v_W, beta = μ): the weight gradient is never materialised, which saves
-    // two passes over the largest tensors (fc0 is 512×1000) per step.
-    const velocityW = g.op(
+    const lrDz = g.op('Mul', [dz, lr]); // [N, out]: cheap, and it spares a pass over the weight-sized tensors
+    // s_W ← μ·s_W + aᵀ·(lr·∂z): one Gemm; the weight gradient itself is never materialised.
+    const stepW = g.op(
       'Gemm',
-      [activations[l], dz, names.weightVelocity],
+      [activations[l], lrDz, names.weightStep],
       { transA: 1, beta: float(momentum) },
-      { output: nextName(names.weightVelocity) },
+      { output: nextName(names.weightStep) },
     );
-    const gradB = g.op('ReduceSum', [dz, rows], { keepdims: 0 }, { output: `fc${l}_bias_grad` });
-    const velocityB = g.op(
+    const stepB = g.op(
       'Add',
-      [g.op('Mul', [names.biasVelocity, mu]), gradB],
+      [g.op('Mul', [names.biasStep, mu]), g.op('ReduceSum', [lrDz, rows], { keepdims: 0 })],
       {},
-      { output: nextName(names.biasVelocity) },
+      { output: nextName(names.biasStep) },
     );
     if (l > 0) {
       const da = g.op('Gemm', [dz, names.weight], { transB: 1 });
       const active = g.op('Greater', [preActivations[l - 1], zero]);
       dz = g.op('Where', [active, da, zero], {}, { output: `fc${l - 1}_dz` });
     }
-    // SGD step θ ← θ − lr·v.
-    for (const [param, velocity, shape] of [
-      [names.weight, velocityW, shapeW],
-      [names.bias, velocityB, shapeB],
+    // θ ← θ − s.
+    for (const [param, step, shape] of [
+      [names.weight, stepW, shapeW],
+      [names.bias, stepB, shapeB],
     ] as const) {
-      g.op('Sub', [param, g.op('Mul', [velocity, lr])], {}, { output: nextName(param) });
+      g.op('Sub', [param, step], {}, { output: nextName(param) });
       g.output(nextName(param), 'float32', [...shape]);
-      g.output(velocity, 'float32', [...shape]);
+      g.output(step, 'float32', [...shape]);
     }
   }
   return g.toBytes({ docString: 'Platina head: one SGD-momentum training step (paper section 2.4)' });

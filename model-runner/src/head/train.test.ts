@@ -1,6 +1,16 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { gatherVariant, predictHead, trainHead } from './train.ts';
+import {
+  gatherVariant,
+  learningRateAt,
+  planEpoch,
+  predictHead,
+  trainHead,
+  trainingRandom,
+  TRAINING_DEFAULTS,
+} from './train.ts';
+import { referenceLossAndGradients } from './reference.ts';
+import { createRandom } from './random.ts';
 import { initHead, trainingFlopsPerSample } from './params.ts';
 import { toyEmbeddings } from './fixtures.ts';
 
@@ -77,4 +87,68 @@ test("one training sample costs 5.9 MFLOP in the paper's head: 2 passes over fc0
   const macs = 512 * 1000 + 1000 * 512 + 512 * 256 + 256 * 2;
   assert.equal(trainingFlopsPerSample(), 2 * (3 * macs - 512 * 1000));
   assert.equal(trainingFlopsPerSample(), 5_909_504);
+});
+
+test('trainHead follows a float64 PyTorch-style SGD-momentum reference across learning-rate decays', async () => {
+  // A tiny head and table so the plain-TS reference can replay every step: 10 images × 4 variants × 6 features.
+  const dims = [6, 5, 4, 3, 2];
+  const random = createRandom(77);
+  const images = 10;
+  const table = {
+    vectors: Float32Array.from({ length: images * 4 * 6 }, () => Math.abs(random.normal())),
+    images,
+    variants: 4,
+    dim: 6,
+  };
+  const labels = Uint8Array.from({ length: images }, (_, i) => (i % 3 === 0 ? 1 : 0));
+  const train = [0, 1, 2, 3, 4, 5, 6, 8, 9];
+  const options = { seed: 5, dims, epochs: 25, batchSize: 4, learningRate: 0.1, decayEvery: 10 };
+  const trained = await trainHead(table, labels, train, options);
+
+  const o = { ...TRAINING_DEFAULTS, ...options };
+  const params = initHead({ seed: o.seed, dims }).map((l) => ({
+    ...l,
+    weight: Float64Array.from(l.weight),
+    bias: Float64Array.from(l.bias),
+  }));
+  const velocity = params.map((l) => ({
+    weight: new Float64Array(l.weight.length),
+    bias: new Float64Array(l.bias.length),
+  }));
+  const stream = trainingRandom(o.seed);
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    const lr = learningRateAt(epoch, o);
+    const { order, variants } = planEpoch(stream, train.length, 4);
+    for (let start = 0; start < train.length; start += o.batchSize) {
+      const rows = Array.from(order.subarray(start, start + o.batchSize));
+      const x = rows.flatMap((r, k) => {
+        const at = (train[r] * 4 + variants[start + k]) * 6;
+        return Array.from(table.vectors.subarray(at, at + 6));
+      });
+      const { gradients } = referenceLossAndGradients(
+        params,
+        x,
+        rows.map((r) => labels[train[r]]),
+      );
+      params.forEach((layer, l) => {
+        for (const key of ['weight', 'bias'] as const)
+          for (let k = 0; k < layer[key].length; k++) {
+            velocity[l][key][k] = o.momentum * velocity[l][key][k] + gradients[l][key][k];
+            layer[key][k] -= lr * velocity[l][key][k];
+          }
+      });
+    }
+  }
+  params.forEach((layer, l) => {
+    for (const key of ['weight', 'bias'] as const)
+      layer[key].forEach((v, k) =>
+        assert.ok(
+          Math.abs(trained.params[l][key][k] - v) < 1e-4,
+          `fc${l} ${key}[${k}]: ${trained.params[l][key][k]} vs ${v}`,
+        ),
+      );
+  });
+  // The run really moved the weights (otherwise agreement would prove nothing).
+  const start = initHead({ seed: o.seed, dims });
+  assert.ok(trained.params[3].weight.some((w, k) => Math.abs(w - start[3].weight[k]) > 1e-2));
 });

@@ -12,6 +12,7 @@ import {
 import { HEAD_DIMS, initHead } from './params.ts';
 import type { HeadParams, TorchLinear } from './params.ts';
 import { createRandom, permutation } from './random.ts';
+import type { Random } from './random.ts';
 
 /** The paper's flips, p = 0.5 each for horizontal and vertical: none, horizontal, vertical, both. */
 export const FLIP_VARIANTS = 4;
@@ -79,6 +80,38 @@ export interface TrainedHead {
   steps: number;
 }
 
+/** The learning rate of a (0-based) epoch: step decay, paper section 2.4. */
+export function learningRateAt(
+  epoch: number,
+  o: { learningRate: number; decayEvery: number; decayFactor: number },
+): number {
+  return o.learningRate * o.decayFactor ** Math.floor(epoch / o.decayEvery);
+}
+
+/**
+ * The random stream of batch order and flip draws for a seed — separate from the initialisation's, so changing the
+ * number of epochs never changes the initial weights.
+ */
+export function trainingRandom(seed: number): Random {
+  return createRandom((seed ^ 0x5bd1e995) >>> 0);
+}
+
+/**
+ * One epoch's plan: a permutation of the n training images (batches are consecutive runs of it) and, for each
+ * position, which of the cached flip variants that image shows this epoch (uniform: the paper's independent
+ * horizontal and vertical flips with p = 0.5 each).
+ */
+export function planEpoch(
+  random: Random,
+  n: number,
+  variants: number,
+): { order: Int32Array; variants: Uint8Array } {
+  const order = permutation(n, random);
+  const drawn = new Uint8Array(n);
+  for (let k = 0; k < n; k++) drawn[k] = random.int(variants);
+  return { order, variants: drawn };
+}
+
 const trainingSessions = new Map<string, Promise<ort.InferenceSession>>();
 
 /** One compiled training-step session per head shape; the state travels as inputs, so sessions are reusable. */
@@ -117,8 +150,9 @@ function resolveClassWeights(
  * Trains the head on the images `indices` (labels: 1 = abnormal) with one ONNX Runtime session running the whole
  * training step. Reproducible for a seed: the initialisation, the batch order and the flip draws all come from it.
  *
- * Weights and velocities stay in two sets of ort Tensors used in turn: a step reads set A and writes set B in place
- * (pre-allocated outputs), the next step reads B and writes A, so no step allocates or copies the ~1.2 M parameters.
+ * Weights and momentum state stay in two sets of ort Tensors used in turn: a step reads set A and writes set B in
+ * place (pre-allocated outputs), the next step reads B and writes A, so no step allocates or copies the ~1.2 M
+ * parameters.
  */
 export async function trainHead(
   table: EmbeddingTable,
@@ -148,8 +182,8 @@ export async function trainHead(
     const shapeB = [layer.outputs];
     current[names.weight] = tensor(layer.weight, shapeW);
     current[names.bias] = tensor(layer.bias, shapeB);
-    current[names.weightVelocity] = tensor(new Float32Array(layer.weight.length), shapeW);
-    current[names.biasVelocity] = tensor(new Float32Array(layer.bias.length), shapeB);
+    current[names.weightStep] = tensor(new Float32Array(layer.weight.length), shapeW);
+    current[names.biasStep] = tensor(new Float32Array(layer.bias.length), shapeB);
     for (const name of Object.values(names)) {
       const t = current[name];
       spare[name] = tensor(new Float32Array(t.size), t.dims);
@@ -159,15 +193,27 @@ export async function trainHead(
   let stateIn = current;
   let stateOut = spare;
 
-  // A separate stream from the initialisation's, so changing the epochs never changes the initial weights.
-  const random = createRandom((o.seed ^ 0x5bd1e995) >>> 0);
+  const random = trainingRandom(o.seed);
   const dim = table.dim;
   const losses: number[] = [];
   let steps = 0;
+  let previousRate = o.learningRate;
   for (let epoch = 0; epoch < o.epochs; epoch++) {
-    const learningRate = o.learningRate * o.decayFactor ** Math.floor(epoch / o.decayEvery);
+    const learningRate = learningRateAt(epoch, o);
+    if (learningRate !== previousRate) {
+      // The momentum state is lr·v (graphs.ts): rescale it so that v carries over unchanged, as in PyTorch.
+      const ratio = learningRate / previousRate;
+      initial.forEach((_, l) => {
+        const names = stateNames(l);
+        for (const key of [names.weightStep, names.biasStep]) {
+          const data = stateIn[key].data as Float32Array;
+          for (let k = 0; k < data.length; k++) data[k] *= ratio;
+        }
+      });
+      previousRate = learningRate;
+    }
     const lrTensor = tensor(Float32Array.of(learningRate), []);
-    const order = permutation(n, random);
+    const { order, variants } = planEpoch(random, n, table.variants);
     let lossSum = 0;
     for (let start = 0; start < n; start += o.batchSize) {
       const size = Math.min(o.batchSize, n - start);
@@ -176,7 +222,7 @@ export async function trainHead(
       const weights = new Float32Array(size);
       for (let r = 0; r < size; r++) {
         const image = indices[order[start + r]];
-        const variant = random.int(table.variants);
+        const variant = variants[start + r];
         const row = (image * table.variants + variant) * dim;
         x.set(table.vectors.subarray(row, row + dim), r * dim);
         const label = labels[image];
