@@ -16,10 +16,17 @@ export async function percentileExtremes(db: Exec) {
       (eb) => eb.fn.countAll<string>().as('images'),
       (eb) => eb.fn.min('p0_01').as('lo'),
       (eb) => eb.fn.max('p99_99').as('hi'),
+      (eb) => eb.fn.max('id').as('lastId'),
     ])
     .groupBy('bit_depth')
     .execute();
-  return rows.map((r) => ({ bitDepth: r.bit_depth, images: Number(r.images), lo: r.lo, hi: r.hi }));
+  return rows.map((r) => ({
+    bitDepth: r.bit_depth,
+    images: Number(r.images),
+    lo: r.lo,
+    hi: r.hi,
+    lastId: String(r.lastId),
+  }));
 }
 
 /** The display histograms of all images of one bit depth, summed bin by bin. */
