@@ -212,6 +212,34 @@ describe('web client in Chromium', () => {
     },
   );
 
+  test(
+    'a vote cast while the network is down is shown as not saved, retried, and arrives once it is back',
+    T,
+    async () => {
+      const expert = await app.user('expert');
+      const lead = await app.user('lead');
+      const { page } = await openAs(expert);
+      const name = await waitForImage(page);
+      const imageId = images.find((i) => i.name === name)!.id;
+      await page.context().setOffline(true);
+      await page.keyboard.press('n');
+      await page.keyboard.press('Enter');
+      const row = page.locator('outbox-status li[data-state="retrying"]', { hasText: name });
+      await row.waitFor({ timeout: 20_000 });
+      assert.match((await row.textContent())!, /not saved yet, retrying/);
+      await screenshot(page, 'label-offline-retrying');
+      await page.context().setOffline(false);
+      await row.getByRole('button', { name: 'Retry' }).click();
+      const votes = await poll('the retried vote', async () => {
+        const list = (await votesOf(imageId, lead)).filter((v) => v.user.username === expert.username);
+        return list.length ? list : undefined;
+      });
+      assert.equal(votes[0].verdict, 'normal');
+      await page.locator('outbox-status li[data-state="sent"]', { hasText: name }).waitFor();
+      await page.context().close();
+    },
+  );
+
   test('the lead resolves a tie with a reason on the review page', T, async () => {
     assert.equal(
       (
