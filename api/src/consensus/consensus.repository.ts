@@ -19,6 +19,70 @@ export function lockImage(tx: Transaction<DB>, imageId: string) {
     .executeTakeFirst();
 }
 
+/**
+ * The vote, under the image's row lock, in one statement: the CTE takes the lock (waiting for a
+ * concurrent writer of the same image) and the insert follows. Undefined when the image does not exist.
+ */
+export async function lockImageAndInsertVote(
+  tx: Transaction<DB>,
+  v: {
+    imageId: string;
+    userId: string;
+    verdict: Verdict;
+    anomalies: string[];
+    comment: string | null;
+    modelHintShown: boolean;
+  },
+) {
+  const result = await sql<{
+    id: string;
+    image_id: string;
+    verdict: Verdict;
+    anomalies: string[];
+    comment: string | null;
+    model_hint_shown: boolean;
+    created_at: Date;
+  }>`
+    with locked as (select id from images where id = ${v.imageId} for no key update)
+    insert into votes (image_id, user_id, verdict, anomalies, comment, model_hint_shown)
+    select id, ${v.userId}, ${v.verdict}, ${v.anomalies}::text[], ${v.comment}, ${v.modelHintShown} from locked
+    returning id, image_id, verdict, anomalies, comment, model_hint_shown, created_at`.execute(tx);
+  return result.rows[0];
+}
+
+/**
+ * Everything the rule needs for one image, in one round trip: the stored settings (key → value), each
+ * voter's latest vote, and the image's latest resolution row. Run it after the image's lock is held.
+ */
+export async function ruleInputs(tx: Transaction<DB>, imageId: string) {
+  const result = await sql<{
+    settings: Record<string, unknown> | null;
+    votes: { user_id: string; verdict: Verdict; anomalies: string[] }[] | null;
+    latest: {
+      user_id: string;
+      action: 'resolve' | 'withdraw';
+      verdict: Verdict | null;
+      anomalies: string[];
+      reason: string | null;
+      created_at: string;
+    } | null;
+  }>`
+    select
+      (select json_object_agg(key, value) from settings) as settings,
+      (select json_agg(v) from (
+         select distinct on (user_id) user_id::text, verdict, anomalies
+         from votes where image_id = ${imageId} order by user_id, id desc) v) as votes,
+      (select row_to_json(r) from (
+         select user_id::text, action, verdict, anomalies, reason, created_at
+         from resolutions where image_id = ${imageId} order by id desc limit 1) r) as latest`.execute(tx);
+  const row = result.rows[0];
+  return {
+    settings: new Map(Object.entries(row.settings ?? {})),
+    votes: row.votes ?? [],
+    latest: row.latest ? { ...row.latest, created_at: new Date(row.latest.created_at) } : undefined,
+  };
+}
+
 export async function imageExists(db: Exec, imageId: string): Promise<boolean> {
   return (
     (await db.selectFrom('images').select('id').where('id', '=', imageId).executeTakeFirst()) !== undefined
@@ -121,9 +185,26 @@ export interface ConsensusRow {
  * time while the decision (status, verdict, method) stays the same, so a confirming late vote does not
  * look like a new decision; a lead decision carries its resolution's time.
  */
-export async function upsertConsensus(tx: Transaction<DB>, rows: ConsensusRow[]): Promise<void> {
+export async function upsertConsensus(
+  tx: Transaction<DB>,
+  rows: ConsensusRow[],
+  releaseLeaseOf?: string,
+): Promise<void> {
   if (rows.length === 0) return;
+  // The voter's queue lease ends with their vote: deleted in the same statement (one round trip less).
+  const release = releaseLeaseOf ?? '0';
   await tx
+    .with('released', (db) =>
+      db
+        .deleteFrom('queue_leases')
+        .where('user_id', '=', release)
+        .where(
+          'image_id',
+          'in',
+          rows.map((r) => r.image_id),
+        )
+        .returning('image_id'),
+    )
     .insertInto('image_consensus')
     .values(rows)
     .onConflict((oc) =>

@@ -3,7 +3,7 @@ import type { DB, ImageStatus, Verdict } from '../../../lib/db/schema.ts';
 import { decideConsensus, sortAnomalies, type ConsensusSettings } from '../../../lib/consensus/rule.ts';
 import type { AuthUser, Services } from '../http/context.ts';
 import { AppError } from '../http/errors.ts';
-import { getSettings } from '../settings/settings.service.ts';
+import { getSettings, settingsFromRows } from '../settings/settings.service.ts';
 import { hasVoted } from '../votes/votes.repository.ts';
 import * as repo from './consensus.repository.ts';
 
@@ -93,17 +93,16 @@ function toRow(
 }
 
 /**
- * Apply the rule to the image's stored votes and resolution and store the result. Call it inside the
- * transaction that changed them, after `lockImage`, so readers never see a vote without its effect.
+ * Apply the rule to the image's stored votes and resolution, with the stored settings, and store the
+ * result. Call it inside the transaction that changed them, with the image's row lock held, so readers
+ * never see a vote without its effect. `releaseLeaseOf`: the voter whose queue lease ends with this vote.
  */
-export async function recomputeConsensus(tx: Transaction<DB>, imageId: string, settings: ConsensusSettings) {
-  const [votes, latest] = await Promise.all([
-    repo.currentVotesOfImage(tx, imageId),
-    repo.latestResolution(tx, imageId),
-  ]);
-  const row = toRow(imageId, votes, latest, settings, new Date());
-  await repo.upsertConsensus(tx, [row]);
-  return row;
+export async function recomputeConsensus(tx: Transaction<DB>, imageId: string, releaseLeaseOf?: string) {
+  const inputs = await repo.ruleInputs(tx, imageId);
+  const settings = settingsFromRows(inputs.settings);
+  const row = toRow(imageId, inputs.votes, inputs.latest, settings, new Date());
+  await repo.upsertConsensus(tx, [row], releaseLeaseOf);
+  return { row, settings };
 }
 
 /** Recompute every image that has votes or a resolution (after a settings change), in batches. */
@@ -181,7 +180,6 @@ export async function withdrawResolution(
 }
 
 async function recomputeAndRead(tx: Transaction<DB>, imageId: string): Promise<ConsensusDto> {
-  const settings = await getSettings(tx);
-  await recomputeConsensus(tx, imageId, settings);
+  const { settings } = await recomputeConsensus(tx, imageId);
   return toConsensusDto(await repo.findConsensus(tx, imageId), settings);
 }

@@ -128,7 +128,12 @@ export async function freshImagesAcrossBundles(
       order by i.id
       limit 1
     ) x
-    order by x.id - (select min(f.id) from images f where f.bundle_id = b.id), x.id
+    -- The bundle's first image: a row comparison the pkey cannot serve, so the planner walks
+    -- images (bundle_id, id) — with "min(id) where bundle_id = ?" it scans the pkey and filters instead.
+    cross join lateral (
+      select f.id as first_id from images f where (f.bundle_id, f.id) >= (b.id, 0) order by f.bundle_id, f.id limit 1
+    ) f
+    order by x.id - f.first_id, x.id
     limit ${CANDIDATES}`.execute(db);
   return result.rows.map((r) => r.id);
 }

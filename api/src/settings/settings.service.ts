@@ -18,7 +18,8 @@ export const DEFAULTS = { votesRequired: 3, showModelHint: false, retrainEvery: 
 
 export type SettingsPatch = Partial<Settings>;
 
-function fromRows(rows: Map<string, unknown>): Settings {
+/** Settings from stored key → value rows, defaults filled in (also used where rows are read with other data). */
+export function settingsFromRows(rows: Map<string, unknown>): Settings {
   const votesRequired = (rows.get('votesRequired') as number | undefined) ?? DEFAULTS.votesRequired;
   return {
     votesRequired,
@@ -30,7 +31,7 @@ function fromRows(rows: Map<string, unknown>): Settings {
 
 /** Current settings, defaults filled in. Pass the transaction when the caller acts on them. */
 export async function getSettings(db: Kysely<DB> | Transaction<DB>): Promise<Settings> {
-  return fromRows(await repo.readSettingRows(db));
+  return settingsFromRows(await repo.readSettingRows(db));
 }
 
 /**
@@ -49,9 +50,9 @@ export async function updateSettings(
     // serialises concurrent settings changes (SHARE conflicts with the ROW EXCLUSIVE of writers).
     await sql`lock table votes, resolutions, settings in share row exclusive mode`.execute(tx);
     const rows = await repo.readSettingRows(tx);
-    const before = fromRows(rows);
+    const before = settingsFromRows(rows);
     for (const [key, value] of Object.entries(patch)) if (value !== undefined) rows.set(key, value);
-    const after = fromRows(rows);
+    const after = settingsFromRows(rows);
     const problem = settingsProblem(after);
     if (problem)
       throw new AppError(

@@ -68,7 +68,7 @@ export async function buildSignedInUsers(
   db: Kysely<DB>,
   role: Role,
   count: number,
-  prefix = role,
+  prefix: string = role,
 ): Promise<FactoryUser[]> {
   const tag = randomBytes(3).toString('hex');
   const users = await db

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { DB, Verdict } from '../../../lib/db/schema.ts';
+import type { DB } from '../../../lib/db/schema.ts';
 
 type Exec = Kysely<DB> | Transaction<DB>;
 
@@ -12,32 +12,6 @@ export async function hasVoted(db: Exec, imageId: string, userId: string): Promi
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;
-}
-
-/** Appends a vote (votes are never updated: the latest one per voter is the current one). */
-export function insertVote(
-  tx: Transaction<DB>,
-  v: {
-    imageId: string;
-    userId: string;
-    verdict: Verdict;
-    anomalies: string[];
-    comment: string | null;
-    modelHintShown: boolean;
-  },
-) {
-  return tx
-    .insertInto('votes')
-    .values({
-      image_id: v.imageId,
-      user_id: v.userId,
-      verdict: v.verdict,
-      anomalies: v.anomalies,
-      comment: v.comment,
-      model_hint_shown: v.modelHintShown,
-    })
-    .returning(['id', 'image_id', 'verdict', 'anomalies', 'comment', 'model_hint_shown', 'created_at'])
-    .executeTakeFirstOrThrow();
 }
 
 const VOTE_COLUMNS = [
@@ -75,9 +49,4 @@ export function listVoteHistory(db: Exec, imageId: string) {
     .where('v.image_id', '=', imageId)
     .orderBy('v.id')
     .execute();
-}
-
-/** The caller's lease on an image ends when they vote on it. */
-export async function releaseLease(tx: Transaction<DB>, imageId: string, userId: string): Promise<void> {
-  await tx.deleteFrom('queue_leases').where('image_id', '=', imageId).where('user_id', '=', userId).execute();
 }

@@ -3,9 +3,8 @@ import type { DB } from '../../../lib/db/schema.ts';
 import type { Services, AuthUser } from '../http/context.ts';
 import { AppError } from '../http/errors.ts';
 import { sortAnomalies } from '../../../lib/consensus/rule.ts';
-import { lockImage, imageExists } from '../consensus/consensus.repository.ts';
+import { lockImageAndInsertVote, imageExists } from '../consensus/consensus.repository.ts';
 import { assertMaySeeVotes, recomputeConsensus } from '../consensus/consensus.service.ts';
-import { getSettings } from '../settings/settings.service.ts';
 import type { VoteInput } from './votes.schema.ts';
 import * as repo from './votes.repository.ts';
 
@@ -54,8 +53,7 @@ export async function castVote(
   input: VoteInput,
 ): Promise<MyVoteDto> {
   return services.db.transaction().execute(async (tx) => {
-    if (!(await lockImage(tx, imageId))) throw new AppError('not_found', `no image with id ${imageId}`);
-    const row = await repo.insertVote(tx, {
+    const row = await lockImageAndInsertVote(tx, {
       imageId,
       userId: user.id,
       verdict: input.verdict,
@@ -63,10 +61,10 @@ export async function castVote(
       comment: input.comment?.trim() ? input.comment : null,
       modelHintShown: input.modelHintShown ?? false,
     });
-    // Settings are read after the insert: a concurrent settings change holds the insert back until it
-    // commits (settings.service), so this recompute always uses the settings in force.
-    await recomputeConsensus(tx, imageId, await getSettings(tx));
-    await repo.releaseLease(tx, imageId, user.id);
+    if (!row) throw new AppError('not_found', `no image with id ${imageId}`);
+    // The rule's inputs (settings included) are read after the insert: a concurrent settings change holds
+    // the insert back until it commits (settings.service), so this recompute uses the settings in force.
+    await recomputeConsensus(tx, imageId, user.id);
     return {
       imageId: row.image_id,
       verdict: row.verdict,

@@ -1,0 +1,292 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { sql } from 'kysely';
+import pino from 'pino';
+import { loadConfig } from '../api/src/config.ts';
+import { startServer, type RunningServer } from '../api/src/server.ts';
+import { buildSignedInUsers, type FactoryUser } from '../api/src/votes/factories.ts';
+import { openTestDatabase, TEST_PG_URL } from '../test/databases.ts';
+import { quantile, type BenchReport, type BenchRow } from './report.ts';
+
+const run = promisify(execFile);
+
+const VOTE_EXPERTS = 50;
+const VOTES_EACH = 40;
+const QUEUE_IMAGES = 100_000;
+const QUEUE_BUNDLES = 12;
+const QUEUE_EXPERTS = 20;
+const QUEUE_ROUNDS = 25;
+const PGBENCH_SECONDS = 10;
+
+/**
+ * Votes over HTTP on a real PostgreSQL (a fresh database cloned from the migrated template, the API on
+ * port 0 in this process, its default pool of 10 connections), each figure beside `pgbench` inserting one
+ * vote row per transaction with the same concurrency on the same server in the same run: the physical
+ * limit of this machine for "store one vote". The HTTP client runs in the same process and shares the
+ * 2 CPU cores with the server and PostgreSQL, so the HTTP figures are a lower bound.
+ */
+export default async function runBench(): Promise<BenchReport> {
+  const pgbench = await findPgbench();
+  const database = await openTestDatabase('postgres');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'platina-bench-'));
+  const config = loadConfig({
+    PORT: '0',
+    PLATINA_DATA_DIR: dataDir,
+    PLATINA_ADMIN_PASSWORD: 'bench-admin-password',
+    PLATINA_RUNNER: 'off',
+    LOG_LEVEL: 'silent',
+  });
+  const server = await startServer(config, database, { logger: pino({ level: 'silent' }) });
+  const db = server.services.db;
+  try {
+    const dbName = new URL(database.url!).pathname.slice(1);
+    await insertImages(server, QUEUE_IMAGES, QUEUE_BUNDLES);
+    const [{ lo, hi }] = (
+      await sql<{ lo: string; hi: string }>`select min(id) as lo, max(id) as hi from images`.execute(db)
+    ).rows;
+
+    // 1. Vote submissions: 50 experts, each casting 40 votes in sequence, all at once. Expert k's j-th
+    // vote goes to image ⌊(50 j + k) / 3⌋, so every image gets three votes at nearly the same moment
+    // (the image-row lock is contended, as in a real burst).
+    const voters = await buildSignedInUsers(db, 'expert', VOTE_EXPERTS, 'bench-voter');
+    const voteLatencies: number[] = [];
+    const started = performance.now();
+    await Promise.all(
+      voters.map(async (expert, k) => {
+        for (let j = 0; j < VOTES_EACH; j++) {
+          const image = BigInt(lo) + BigInt(Math.floor((VOTE_EXPERTS * j + k) / 3));
+          const t = performance.now();
+          const r = await put(server, expert, `/api/images/${image}/votes/me`, {
+            verdict: (j + k) % 4 === 0 ? 'abnormal' : 'normal',
+            anomalies: (j + k) % 4 === 0 ? ['bubbles'] : [],
+          });
+          voteLatencies.push(performance.now() - t);
+          if (r !== 200) throw new Error(`vote answered ${r}`);
+        }
+      }),
+    );
+    const voteSeconds = (performance.now() - started) / 1000;
+    const voteRate = voteLatencies.length / voteSeconds;
+
+    // 2. Next image: 20 experts, each 25 rounds of "get the next image, vote on it", on 100 000 images.
+    const queueExperts = await buildSignedInUsers(db, 'expert', QUEUE_EXPERTS, 'bench-queue');
+    const nextLatencies: number[] = [];
+    await Promise.all(
+      queueExperts.map(async (expert) => {
+        for (let j = 0; j < QUEUE_ROUNDS; j++) {
+          const t = performance.now();
+          const res = await fetch(`${server.url}/api/queue/next`, {
+            headers: { authorization: `Bearer ${expert.token}` },
+          });
+          const body = (await res.json()) as { id: string };
+          nextLatencies.push(performance.now() - t);
+          if (res.status !== 200) throw new Error(`queue answered ${res.status}`);
+          const r = await put(server, expert, `/api/images/${body.id}/votes/me`, {
+            verdict: 'normal',
+            anomalies: [],
+          });
+          if (r !== 200) throw new Error(`vote answered ${r}`);
+        }
+      }),
+    );
+
+    // 3. The reference: pgbench, one INSERT of a vote row per transaction, 50 clients, same server.
+    const users = voters.map((v) => Number(v.id));
+    const raw = await pgbenchInsert(pgbench, dbName, {
+      clients: VOTE_EXPERTS,
+      imageLo: lo,
+      imageHi: hi,
+      userLo: Math.min(...users),
+      userHi: Math.max(...users),
+    });
+    const raw20 = await pgbenchInsert(pgbench, dbName, {
+      clients: QUEUE_EXPERTS,
+      imageLo: lo,
+      imageHi: hi,
+      userLo: Math.min(...users),
+      userHi: Math.max(...users),
+    });
+
+    const ms = (xs: number[], q: number) => quantile(xs, q);
+    const rows: BenchRow[] = [
+      {
+        metric: `vote submissions, ${VOTE_EXPERTS} concurrent experts over HTTP`,
+        value: voteRate,
+        unit: 'votes/s',
+        reference: {
+          metric: `pgbench INSERT of one vote row, ${VOTE_EXPERTS} clients`,
+          value: raw.tps,
+          unit: 'tx/s',
+        },
+        ratio: voteRate / raw.tps,
+        note: 'higher is better; target ≥ 0.2',
+      },
+      {
+        metric: 'vote latency p50',
+        value: ms(voteLatencies, 0.5),
+        unit: 'ms',
+        reference: { metric: 'pgbench INSERT latency p50', value: raw.p50, unit: 'ms' },
+        ratio: ms(voteLatencies, 0.5) / raw.p50,
+        note: 'lower is better',
+      },
+      {
+        metric: 'vote latency p99',
+        value: ms(voteLatencies, 0.99),
+        unit: 'ms',
+        reference: { metric: 'pgbench INSERT latency p99', value: raw.p99, unit: 'ms' },
+        ratio: ms(voteLatencies, 0.99) / raw.p99,
+        note: 'lower is better; target < 50 ms',
+      },
+      {
+        metric: `next image p50, ${QUEUE_IMAGES} images, ${QUEUE_EXPERTS} experts`,
+        value: ms(nextLatencies, 0.5),
+        unit: 'ms',
+        reference: {
+          metric: `pgbench INSERT latency p50, ${QUEUE_EXPERTS} clients`,
+          value: raw20.p50,
+          unit: 'ms',
+        },
+        ratio: ms(nextLatencies, 0.5) / raw20.p50,
+        note: 'lower is better',
+      },
+      {
+        metric: `next image p99, ${QUEUE_IMAGES} images, ${QUEUE_EXPERTS} experts`,
+        value: ms(nextLatencies, 0.99),
+        unit: 'ms',
+        reference: {
+          metric: `pgbench INSERT latency p99, ${QUEUE_EXPERTS} clients`,
+          value: raw20.p99,
+          unit: 'ms',
+        },
+        ratio: ms(nextLatencies, 0.99) / raw20.p99,
+        note: 'lower is better; target < 50 ms',
+      },
+    ];
+    return {
+      name: 'votes',
+      rows,
+      context: {
+        database: 'PostgreSQL on 127.0.0.1 (fresh database)',
+        images: QUEUE_IMAGES,
+        bundles: QUEUE_BUNDLES,
+        votes: voteLatencies.length,
+        queueRequests: nextLatencies.length,
+        pgbench: `${pgbench}, ${PGBENCH_SECONDS} s per run, -j 2`,
+        pgbenchTransactions: { clients50: raw.transactions, clients20: raw20.transactions },
+      },
+    };
+  } finally {
+    await server.close(1000);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function put(server: RunningServer, user: FactoryUser, p: string, json: unknown): Promise<number> {
+  const res = await fetch(server.url + p, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(json),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** Bulk image rows (set-based: 100 000 factory rows one by one would dominate the run). */
+async function insertImages(server: RunningServer, count: number, bundles: number): Promise<void> {
+  const db = server.services.db;
+  await sql`insert into bundles (name) select 'bench-' || g from generate_series(1, ${bundles}) g`.execute(
+    db,
+  );
+  // Bundles uploaded one after another, as an import does.
+  await sql`
+    insert into images (bundle_id, name, sha256, byte_size, width, height, bit_depth,
+                        px_min, px_max, p0_01, p99_99, histogram)
+    select b.id, 'img-' || g || '.tif', md5(g::text) || md5((g + 1)::text), 1000, 1145, 2072, 16,
+           1700, 28000, 1700, 2800, '{}'
+    from generate_series(0, ${count - 1}) g
+    join bundles b on b.name = 'bench-' || (g * ${bundles} / ${count} + 1)
+    order by g`.execute(db);
+  await sql`analyze`.execute(db);
+}
+
+async function findPgbench(): Promise<string> {
+  for (const candidate of ['pgbench', ...globPgbench()]) {
+    try {
+      await run(candidate, ['--version']);
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  throw new Error(
+    'pgbench not found: install postgresql-contrib (Debian: the postgresql-client package has it)',
+  );
+}
+
+function globPgbench(): string[] {
+  const root = '/usr/lib/postgresql';
+  if (!fs.existsSync(root)) return [];
+  return fs.readdirSync(root).map((v) => path.join(root, v, 'bin', 'pgbench'));
+}
+
+/** pgbench with a one-INSERT script; latencies from its per-transaction log (column 3, µs). */
+async function pgbenchInsert(
+  pgbench: string,
+  dbName: string,
+  o: { clients: number; imageLo: string; imageHi: string; userLo: number; userHi: number },
+): Promise<{ tps: number; p50: number; p99: number; transactions: number }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'platina-pgbench-'));
+  try {
+    const script = path.join(dir, 'vote.sql');
+    fs.writeFileSync(
+      script,
+      `\\set img random(${o.imageLo}, ${o.imageHi})\n\\set usr random(${o.userLo}, ${o.userHi})\n` +
+        `insert into votes (image_id, user_id, verdict, anomalies) values (:img, :usr, 'normal', '{}');\n`,
+    );
+    const url = new URL(TEST_PG_URL);
+    const { stdout } = await run(
+      pgbench,
+      [
+        '-h',
+        url.hostname,
+        '-p',
+        url.port || '5432',
+        '-U',
+        url.username || 'postgres',
+        '-n',
+        '-c',
+        String(o.clients),
+        '-j',
+        '2',
+        '-T',
+        String(PGBENCH_SECONDS),
+        '-f',
+        script,
+        '-l',
+        '--log-prefix',
+        path.join(dir, 'log'),
+        dbName,
+      ],
+      { cwd: dir },
+    );
+    const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1]);
+    const latencies: number[] = [];
+    for (const f of fs.readdirSync(dir).filter((n) => n.startsWith('log'))) {
+      for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) {
+        const us = Number(line.split(' ')[2]);
+        if (Number.isFinite(us) && line) latencies.push(us / 1000);
+      }
+    }
+    return {
+      tps,
+      p50: quantile(latencies, 0.5),
+      p99: quantile(latencies, 0.99),
+      transactions: latencies.length,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
