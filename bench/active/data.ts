@@ -11,6 +11,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { globalBounds, type StretchBounds } from '../../lib/imaging/conversions.ts';
 import { createImagingPool } from '../../lib/imaging/imaging-pool.ts';
+import { parseManifest } from '../../lib/synth/manifest.ts';
+import type { ManifestRow as SynthManifestRow } from '../../lib/synth/manifest.ts';
 import { loadBackbone } from '../../model-runner/src/backbone/load.ts';
 import { FileEmbeddingStore } from '../../model-runner/src/embeddings/cache.ts';
 import { Embedder } from '../../model-runner/src/embeddings/embedder.ts';
@@ -22,8 +24,8 @@ export interface ManifestRow {
   bundle: string;
   truth: 0 | 1;
   difficulty: number;
-  /** The raw columns, for whatever else a caller needs. */
-  fields: Record<string, string>;
+  /** The parsed manifest row (lib/synth/manifest.ts). */
+  row: SynthManifestRow;
 }
 
 export interface ActiveDataset {
@@ -39,60 +41,15 @@ export interface ActiveDataset {
   embedSeconds: number;
 }
 
-/** Minimal CSV (RFC 4180 quotes) → records keyed by the header. */
-export function parseCsv(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let k = 0; k < text.length; k++) {
-    const c = text[k];
-    if (quoted) {
-      if (c === '"' && text[k + 1] === '"') {
-        cell += '"';
-        k++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[k + 1] === '\n') k++;
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += c;
-  }
-  if (cell !== '' || row.length > 0) {
-    row.push(cell);
-    rows.push(row);
-  }
-  const [header, ...body] = rows.filter((r) => r.length > 1 || r[0] !== '');
-  return body.map((r) => Object.fromEntries(header.map((h, i) => [h.trim(), r[i] ?? ''])));
-}
-
-function column(fields: Record<string, string>, names: string[]): string {
-  for (const n of names) if (n in fields) return fields[n];
-  throw new Error(
-    `manifest.csv has none of the columns ${names.join(', ')}: ${Object.keys(fields).join(', ')}`,
-  );
-}
-
 export async function readManifest(dir: string): Promise<ManifestRow[]> {
-  const records = parseCsv(await readFile(path.join(dir, 'manifest.csv'), 'utf8'));
-  return records.map((fields) => {
-    const verdict = column(fields, ['verdict', 'truth', 'truth_verdict', 'true_verdict']);
-    if (verdict !== 'normal' && verdict !== 'abnormal') throw new Error(`manifest verdict ${verdict}`);
-    return {
-      path: path.resolve(dir, column(fields, ['file', 'path', 'filename'])),
-      bundle: column(fields, ['bundle']),
-      truth: verdict === 'abnormal' ? 1 : 0,
-      difficulty: Number(column(fields, ['difficulty'])),
-      fields,
-    };
-  });
+  const rows = parseManifest(await readFile(path.join(dir, 'manifest.csv'), 'utf8'));
+  return rows.map((row) => ({
+    path: path.resolve(dir, row.file),
+    bundle: row.bundle,
+    truth: row.verdict === 'abnormal' ? 1 : 0,
+    difficulty: row.difficulty,
+    row,
+  }));
 }
 
 /** Generates the synthetic dataset into `dir` with the synth CLI unless its manifest is already there. */

@@ -7,10 +7,10 @@ import type { Verdict } from '../../lib/consensus/rule.ts';
 import { Rng } from '../../lib/synth/random.ts';
 import type { ReplayVote, VoteSource } from './replay.ts';
 
-/** One simulated expert: a verdict on image `image`, random draws from `rng` (a stream per expert × image). */
+/** One simulated expert: a deterministic verdict on image `image` (its own randomness is seeded per image). */
 export interface PanelExpert {
   id: string;
-  verdict(image: number, rng: Rng): Verdict;
+  verdict(image: number): Verdict;
 }
 
 export interface PreDrawnPanel extends VoteSource {
@@ -39,7 +39,7 @@ export function preDrawPanel(
     drawn.push(
       order.slice(0, depth).map((e) => ({
         expert: experts[e].id,
-        verdict: experts[e].verdict(i, Rng.at(seed, 'active-panel', 'vote', i, e)),
+        verdict: experts[e].verdict(i),
       })),
     );
   }

@@ -100,7 +100,14 @@ describe('model-vs-consensus review', () => {
     const r = await replay(base(randomOrdering(N, 6)));
     // A model that knows the truth contradicts exactly the one wrong label (image 7) most.
     const p = Float32Array.from({ length: N }, (_, i) => (truth[i] ? 0.95 : 0.05));
-    const report = reviewCatches(r.consensus, truth, p, r.states, randomRanks(N, 1), [1, 2]);
+    const report = reviewCatches(
+      r.consensus,
+      truth,
+      (i) => Math.abs(p[i] - r.consensus[i]),
+      r.states,
+      randomRanks(N, 1),
+      [1, 2],
+    );
     assert.equal(report.resolved, 20);
     assert.equal(report.labelErrors, 1);
     assert.deepEqual(report.rows[0], { k: 1, caught: 1, caughtBySplit: 0, expectedRandom: 0.05 });

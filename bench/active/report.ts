@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { labelsToReach } from './replay.ts';
 import type { CurvePoint } from './replay.ts';
 import type { ReviewReport } from './review.ts';
 import { lineChart } from './svg.ts';
@@ -23,7 +24,7 @@ interface SeedLike {
     stays: number | null;
     seconds: number;
   }[];
-  review: { inSample: ReviewReport };
+  review: { inSample: ReviewReport; outOfFold?: ReviewReport };
 }
 
 export interface Stat {
@@ -64,6 +65,9 @@ export interface OrderSummary {
   /** Share of all labels needed ('stays'), per seed. */
   shareOfAll: (number | null)[];
   meanCurve: { labels: number; mean: number; min: number; max: number }[];
+  /** Labels to reach the mean target on the seed-averaged curve (less noisy than any one seed). */
+  meanCurveStays: number | null;
+  meanCurveFirst: number | null;
   seconds: number[];
 }
 
@@ -75,6 +79,8 @@ export interface Summary {
   review: {
     k: number;
     caught: Stat;
+    /** With out-of-fold scores (leave-one-bundle-out over the pool). */
+    caughtOutOfFold: Stat | null;
     caughtBySplit: Stat;
     expectedRandom: Stat;
   }[];
@@ -110,18 +116,29 @@ export function summarize(perSeed: readonly SeedLike[], orderNames: readonly str
         const s = stat(ys)!;
         return { labels, mean: s.mean, min: s.min, max: s.max };
       }),
+      meanCurveStays: null,
+      meanCurveFirst: null,
       seconds: runs.map(({ run }) => run.seconds),
     };
   });
+  const target = stat(perSeed.map((s) => s.target))!;
+  for (const o of orders) {
+    const curve = o.meanCurve.map((p) => ({ labels: p.labels, balancedAccuracy: p.mean }) as CurvePoint);
+    o.meanCurveStays = labelsToReach(curve, target.mean, 'stays');
+    o.meanCurveFirst = labelsToReach(curve, target.mean, 'first');
+  }
   const ks = perSeed[0].review.inSample.rows.map((r) => r.k);
   return {
     seeds: perSeed.length,
-    target: stat(perSeed.map((s) => s.target))!,
+    target,
     totalLabels: stat(perSeed.map((s) => s.totalLabels))!,
     orders,
     review: ks.map((k, j) => ({
       k,
       caught: stat(perSeed.map((s) => s.review.inSample.rows[j].caught))!,
+      caughtOutOfFold: stat(
+        perSeed.flatMap((s) => (s.review.outOfFold ? [s.review.outOfFold.rows[j].caught] : [])),
+      ),
       caughtBySplit: stat(perSeed.map((s) => s.review.inSample.rows[j].caughtBySplit))!,
       expectedRandom: stat(perSeed.map((s) => s.review.inSample.rows[j].expectedRandom))!,
     })),

@@ -1,8 +1,9 @@
 /**
  * How many simulated label errors (consensus ≠ truth) the lead's model-vs-consensus review finds.
  *
- * The review queue ranks resolved images by how confidently the model contradicts their consensus:
- * P(the other verdict) = |P(abnormal) − consensus|. The lead looks at the top K. We count the label errors
+ * The review queue ranks resolved images by how confidently the model contradicts their consensus (the
+ * caller passes the score: Platina's `c = max(0, 2q − 1)`, q = P(the verdict the consensus did not choose),
+ * from model-runner/src/priority). The lead looks at the top K. We count the label errors
  * among them and compare with two references measured on the same labels: a random top K (expected
  * count K · errors / resolved) and the expert-split ranking (images decided by a split vote first, then
  * unanimous ones; ties in random order) — what a lead could do with no model.
@@ -27,14 +28,14 @@ export interface ReviewReport {
 
 /**
  * @param consensus 1 = abnormal, 0 = normal, −1 = not resolved (per image)
- * @param pAbnormal the model's P(abnormal) for every image (out-of-fold or in-sample, the caller says which)
+ * @param contradiction the review score of a resolved image (higher = looked at sooner)
  * @param states vote states, for the split ranking
  * @param rank seeded random rank per image, for ties
  */
 export function reviewCatches(
   consensus: Int8Array,
   truth: ArrayLike<number>,
-  pAbnormal: Float32Array,
+  contradiction: (image: number) => number,
   states: ReadonlyMap<number, ImageState>,
   rank: Int32Array,
   ks: readonly number[],
@@ -42,7 +43,6 @@ export function reviewCatches(
   const resolved = [...states.keys()].filter((i) => consensus[i] >= 0);
   const isError = (i: number) => consensus[i] !== truth[i];
   const labelErrors = resolved.filter(isError).length;
-  const contradiction = (i: number) => Math.abs(pAbnormal[i] - consensus[i]);
   const split = (i: number) => {
     const votes = states.get(i)!.votes;
     const abnormal = votes.filter((v) => v.verdict === 'abnormal').length;

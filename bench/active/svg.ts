@@ -39,16 +39,18 @@ export interface ChartOptions {
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const f = (x: number) => (Math.round(x * 10) / 10).toString();
 
-/** Round tick values covering [lo, hi]: steps of 1, 2 or 5 × 10^k, about `count` of them. */
+/** Round tick values from at or below `lo` to at or above `hi`: steps of 1, 2 or 5 × 10^k, about `count` of them. */
 export function niceTicks(lo: number, hi: number, count = 6): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / count;
   const pow = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw)!;
+  const first = Math.floor(lo / step + 1e-9);
+  const last = Math.ceil(hi / step - 1e-9);
   const ticks: number[] = [];
-  for (let t = Math.ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step) {
-    ticks.push(Math.round(t / step) * step);
-  }
+  // Rounded to the step's decimals, so 0.1 · 7 prints as 0.7.
+  const decimals = Math.max(0, -Math.floor(Math.log10(step)));
+  for (let k = first; k <= last; k++) ticks.push(Number((k * step).toFixed(decimals)));
   return ticks;
 }
 
