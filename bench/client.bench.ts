@@ -9,6 +9,7 @@
  * - the client's bundle size, gzip, beside its raw size.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
@@ -21,7 +22,7 @@ const W = 1145;
 const H = 2072;
 const STEPS = 10;
 /** Time an expert spends on an image before pressing Enter (prefetch works during it). */
-const LOOK_MS = 1500;
+const LOOK_MS = 2500;
 
 interface PerfWindow {
   __platinaPerf: { drawMs: number[]; sync: boolean };
@@ -42,8 +43,9 @@ async function instrument(page: Page): Promise<void> {
 }
 
 /** Labels STEPS images; returns Enter→drawn latencies and the worker's decode times of the images seen. */
-async function run(page: Page): Promise<{ latencies: number[]; decodeMs: number[] }> {
+async function run(page: Page): Promise<{ latencies: number[]; decodeMs: number[]; ready: number }> {
   const latencies: number[] = [];
+  let ready = 0;
   const decodeMs: number[] = [];
   const viewer = page.locator('label-page xray-viewer');
   await page.locator('xray-viewer canvas[aria-label^="X-ray"]').waitFor({ timeout: 120_000 });
@@ -51,6 +53,8 @@ async function run(page: Page): Promise<{ latencies: number[]; decodeMs: number[
     await page.waitForTimeout(LOOK_MS);
     const d = await viewer.evaluate((v: any) => v.loaded?.decodeMs as number | undefined);
     if (d !== undefined) decodeMs.push(d);
+    // Was the next image already decoded and uploaded when Enter came? (a prefetch hit)
+    if (await viewer.evaluate((v: any) => !!v.upcoming[0] && v.renderer.has(v.upcoming[0].image.id))) ready++;
     await page.keyboard.press('n');
     await page.keyboard.press('Enter');
     const ms = await page.waitForFunction(
@@ -64,7 +68,7 @@ async function run(page: Page): Promise<{ latencies: number[]; decodeMs: number[
     );
     latencies.push((await ms.jsonValue()) as number);
   }
-  return { latencies, decodeMs };
+  return { latencies, decodeMs, ready };
 }
 
 export default async function run_(): Promise<BenchReport> {
@@ -90,7 +94,11 @@ export default async function run_(): Promise<BenchReport> {
         prefix: `b${b + 1}`,
         seed: b + 1,
       });
-    const modes: Record<string, { latencies: number[]; decodeMs: number[]; dragMs: number[] }> = {};
+    const modes: Record<
+      string,
+      { latencies: number[]; decodeMs: number[]; dragMs: number[]; ready: number }
+    > = {};
+    const loadBefore = os.loadavg()[0];
     for (const mode of ['prefetch', 'no-prefetch'] as const) {
       const expert = await app.user('expert');
       const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
@@ -167,6 +175,8 @@ export default async function run_(): Promise<BenchReport> {
         steps: STEPS,
         lookMs: LOOK_MS,
         samples: { prefetch: pre, noPrefetch: no, dragFrames: drag.length },
+        prefetchHits: `${modes.prefetch.ready} of ${STEPS} Enters found the next image uploaded`,
+        loadAverage1m: { before: loadBefore, after: os.loadavg()[0], cpus: os.cpus().length },
       },
     };
   } finally {
