@@ -20,13 +20,20 @@ const ENTRY = new URL('./compute.worker.ts', import.meta.url);
 
 /**
  * One long-lived worker thread for the runner's onnxruntime work (see compute.worker.ts for why), with
- * progress messages and `terminate()` to abandon a computation at once when the runner stops. The
- * thread starts on first use (tsx bootstrap as in lib/imaging/worker-pool.ts) and is `ref`ed only while
- * it works, so an idle runner never keeps a process alive.
+ * progress messages. The thread starts on first use (tsx bootstrap as in lib/imaging/worker-pool.ts) and
+ * is `ref`ed only while it works, so an idle runner never keeps a process alive.
+ *
+ * A computation cannot be interrupted: terminating a thread inside onnxruntime's native code aborts the
+ * whole process (seen: "terminate called after throwing an instance of 'Napi::Error'"). So `abandon()`
+ * only rejects the callers at once and drops the result when it comes; `terminate()` first waits for the
+ * thread to be idle.
  */
 export class ComputeThread {
   private worker: Worker | null = null;
   private nextId = 1;
+  /** Requests sent and not yet answered, abandoned ones included: the thread is busy while > 0. */
+  private inFlight = new Set<number>();
+  private idleWaiters: (() => void)[] = [];
   private readonly pending = new Map<
     number,
     { resolve: (v: unknown) => void; reject: (e: Error) => void; progress?: (p: number, m: string) => void }
@@ -41,13 +48,32 @@ export class ComputeThread {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, progress });
+      this.inFlight.add(id);
       worker.ref();
       worker.postMessage({ id, task, input } satisfies ComputeRequest);
     });
   }
 
-  /** Kill the thread (and whatever it computes); pending calls reject. The next call starts a fresh one. */
-  async terminate(): Promise<void> {
+  /** Reject every pending call now (the runner stops or lost its job); their results are dropped later. */
+  abandon(why: Error): void {
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.reject(why);
+    }
+  }
+
+  /**
+   * Stop the thread once it is idle (waiting at most `waitMs`; after that it is left to finish and the
+   * process may exit around it). The next call starts a fresh thread.
+   */
+  async terminate(waitMs = 60_000): Promise<void> {
+    if (this.inFlight.size > 0) {
+      await Promise.race([
+        new Promise<void>((r) => this.idleWaiters.push(r)),
+        new Promise<void>((r) => setTimeout(r, waitMs).unref()),
+      ]);
+      if (this.inFlight.size > 0) return;
+    }
     const w = this.worker;
     this.worker = null;
     await w?.terminate();
@@ -61,19 +87,27 @@ export class ComputeThread {
     const worker = new Worker(bootstrap, { eval: true, workerData: { platinaCompute: true } });
     worker.unref();
     worker.on('message', (msg: ComputeResponse) => {
+      if (!('progress' in msg)) {
+        this.inFlight.delete(msg.id);
+        if (this.inFlight.size === 0) {
+          worker.unref();
+          for (const w of this.idleWaiters.splice(0)) w();
+        }
+      }
       const p = this.pending.get(msg.id);
-      if (!p) return;
+      if (!p) return; // abandoned
       if ('progress' in msg) {
         p.progress?.(msg.progress, msg.message);
         return;
       }
       this.pending.delete(msg.id);
-      if (this.pending.size === 0) worker.unref();
       if (msg.ok) p.resolve(msg.result);
       else p.reject(Object.assign(new Error(msg.error.message), { name: msg.error.name }, msg.error.fields));
     });
     const fail = (err: Error) => {
       if (this.worker === worker) this.worker = null;
+      this.inFlight.clear();
+      for (const w of this.idleWaiters.splice(0)) w();
       for (const [id, p] of this.pending) {
         this.pending.delete(id);
         p.reject(err);

@@ -7,6 +7,7 @@ import { parseInputSize } from '../backbone/load.ts';
 import type { CrossValidateInput, CrossValidateResult } from '../cv/cross-validate.ts';
 import type { EmbeddingTable } from '../head/train.ts';
 import type { HeadParams } from '../head/params.ts';
+import { JobAbandoned } from '../../../lib/jobs/worker.ts';
 import { ComputeThread } from './compute.ts';
 import { DbEmbeddingStore } from './embedding-store.ts';
 import { conversionFor, type ImageRef } from './repository.ts';
@@ -103,7 +104,13 @@ export class RunnerResources {
 
   /** Abandon the computation in progress when `signal` aborts (the runner is stopping or lost the job). */
   bindAbort(signal: AbortSignal): void {
-    signal.addEventListener('abort', () => void this.compute.terminate(), { once: true });
+    signal.addEventListener(
+      'abort',
+      () => this.compute.abandon(new JobAbandoned('the runner stopped this job')),
+      {
+        once: true,
+      },
+    );
   }
 
   /**

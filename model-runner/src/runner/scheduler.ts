@@ -82,40 +82,43 @@ export class Scheduler {
     if (!active) return 0;
     const changed = await repo.consensusChangedSince(db, since);
     if (changed.length === 0) return 0;
-    const rows = await db
-      .selectFrom('predictions as p')
-      .innerJoin('images as i', 'i.id', 'p.image_id')
-      .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
-      .select(['p.image_id', 'p.p_abnormal', 'b.name as bundle'])
-      .where('p.model_version', '=', active.model_version)
-      .where('p.image_id', 'in', changed)
-      .execute();
-    if (rows.length === 0) return 0;
-    const [consensus, perBundle] = await Promise.all([
-      repo.consensusOf(db, changed),
-      repo.labeledPerBundle(db),
-    ]);
-    const coverage = coverageFrom(perBundle);
-    const updated = rows.map((r) => {
-      const c = consensus.get(r.image_id);
-      return {
-        image_id: r.image_id,
-        p_abnormal: r.p_abnormal,
-        ...computePriority(
-          {
-            pAbnormal: r.p_abnormal,
-            status: c?.status ?? 'unlabeled',
-            verdict: c?.verdict ?? null,
-            normalVotes: c?.normal_votes ?? 0,
-            abnormalVotes: c?.abnormal_votes ?? 0,
-            bundle: r.bundle,
-          },
-          coverage,
-        ),
-      };
-    });
-    await repo.upsertPredictions(db, active.model_version, updated);
-    return updated.length;
+    const coverage = coverageFrom(await repo.labeledPerBundle(db));
+    let count = 0;
+    // In chunks: a settings change can touch every image, and a statement takes at most 65 535 parameters.
+    for (let start = 0; start < changed.length; start += 5000) {
+      const chunk = changed.slice(start, start + 5000);
+      const rows = await db
+        .selectFrom('predictions as p')
+        .innerJoin('images as i', 'i.id', 'p.image_id')
+        .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
+        .select(['p.image_id', 'p.p_abnormal', 'b.name as bundle'])
+        .where('p.model_version', '=', active.model_version)
+        .where('p.image_id', 'in', chunk)
+        .execute();
+      if (rows.length === 0) continue;
+      const consensus = await repo.consensusOf(db, chunk);
+      const updated = rows.map((r) => {
+        const c = consensus.get(r.image_id);
+        return {
+          image_id: r.image_id,
+          p_abnormal: r.p_abnormal,
+          ...computePriority(
+            {
+              pAbnormal: r.p_abnormal,
+              status: c?.status ?? 'unlabeled',
+              verdict: c?.verdict ?? null,
+              normalVotes: c?.normal_votes ?? 0,
+              abnormalVotes: c?.abnormal_votes ?? 0,
+              bundle: r.bundle,
+            },
+            coverage,
+          ),
+        };
+      });
+      await repo.upsertPredictions(db, active.model_version, updated);
+      count += updated.length;
+    }
+    return count;
   }
 
   /** Enqueue one `embed` job for images the active version has not scored (or, before any model, not embedded). */
@@ -165,6 +168,16 @@ export class Scheduler {
       ids = rows.map((r) => r.id);
     }
     if (ids.length === 0) return null;
+    // A batch that failed for good (e.g. an unreadable file) is not retried in a loop: wait 10 minutes.
+    const lastEmbed = await db
+      .selectFrom('jobs')
+      .select(['status', 'finished_at'])
+      .where('kind', '=', 'embed')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (lastEmbed?.status === 'failed' && Date.now() - (lastEmbed.finished_at?.getTime() ?? 0) < 600_000)
+      return null;
     // One batch at a time: while one is queued or running, the next check waits for it.
     const busy = await db
       .selectFrom('jobs')
