@@ -14,6 +14,8 @@ export interface TinyBackboneOptions {
   channels?: number;
   inputShape?: Dim[];
   metadata?: Record<string, string>;
+  /** Adds a 512→512 3×3 conv (stride 2): ~0.6 GMAC per 64×64 image, for tests that need runs to take time. */
+  heavy?: boolean;
 }
 
 export function tinyBackbone(options: TinyBackboneOptions = {}): {
@@ -31,7 +33,18 @@ export function tinyBackbone(options: TinyBackboneOptions = {}): {
     strides: [4, 4],
     pads: [1, 1, 1, 1],
   });
-  const pooled = g.op('Flatten', [g.op('GlobalAveragePool', [g.op('Relu', [conv])])], { axis: 1 });
+  let act = g.op('Relu', [conv]);
+  if (options.heavy) {
+    const w2 = fillNormal(new Float32Array(512 * 512 * 9), 0.02, random);
+    act = g.op('Relu', [
+      g.op('Conv', [act, g.initializer('conv2.weight', 'float32', [512, 512, 3, 3], w2)], {
+        kernel_shape: [3, 3],
+        strides: [2, 2],
+        pads: [1, 1, 1, 1],
+      }),
+    ]);
+  }
+  const pooled = g.op('Flatten', [g.op('GlobalAveragePool', [act])], { axis: 1 });
   const fcWeight = fillUniform(new Float32Array(1000 * 512), -0.04, 0.04, random); // [out, in]
   const fcBias = fillUniform(new Float32Array(1000), -0.04, 0.04, random);
   if (fc === 'gemm') {

@@ -46,7 +46,13 @@ let embedder: Embedder;
 let store: CountingStore;
 before(async () => {
   store = new CountingStore(new MemoryEmbeddingStore());
-  embedder = await Embedder.create({ backbone, ep: cpu, inputSize: { height: H, width: W }, store });
+  embedder = await Embedder.create({
+    backbone,
+    ep: cpu,
+    inputSize: { height: H, width: W },
+    store,
+    thread: 'main',
+  });
 });
 after(() => embedder.close());
 
@@ -105,6 +111,7 @@ describe('Embedder', () => {
       inputSize: { height: H, width: W },
       store: new MemoryEmbeddingStore(),
       imagesPerBatch: 2,
+      thread: 'main',
     });
     const a = await batched.embed(items);
     await batched.close();
@@ -121,6 +128,7 @@ describe('Embedder', () => {
         inputSize: { height: H, width: W },
         store: new MemoryEmbeddingStore(),
         pool,
+        thread: 'main',
       });
       const [a] = await pooled.embed([tiffItem(8)]);
       await pooled.close();
@@ -128,6 +136,72 @@ describe('Embedder', () => {
       for (let f = 0; f < 4; f++) assert.ok(maxDiff(a[f], b[f]) < 1e-6);
     } finally {
       await pool.close();
+    }
+  });
+});
+
+/** Longest gap between event-loop ticks (2 ms timer) while `fn` runs. */
+async function maxEventLoopGap(fn: () => Promise<unknown>): Promise<number> {
+  let last = performance.now();
+  let gap = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    gap = Math.max(gap, now - last);
+    last = now;
+  }, 2);
+  await new Promise((r) => setTimeout(r, 10));
+  last = performance.now();
+  await fn();
+  const now = performance.now();
+  gap = Math.max(gap, now - last);
+  clearInterval(timer);
+  return gap;
+}
+
+describe('Embedder threading', () => {
+  test('in a worker thread the backbone gives the same vectors and leaves the event loop free', async () => {
+    // A backbone whose runs take a while (~2.4 GMAC for 4 inputs of 64×64), so blocking shows.
+    const heavy = validateBackbone(tinyBackbone({ heavy: true }).bytes, 'heavy');
+    const size = { height: 64, width: 64 };
+    const x = [0, 1, 2, 3].map((k) =>
+      Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => Math.sin(i * 0.01 + k)),
+    );
+    const main = await Embedder.create({
+      backbone: heavy,
+      ep: cpu,
+      inputSize: size,
+      store: new MemoryEmbeddingStore(),
+      thread: 'main',
+    });
+    const worker = await Embedder.create({
+      backbone: heavy,
+      ep: cpu,
+      inputSize: size,
+      store: new MemoryEmbeddingStore(),
+    });
+    try {
+      await main.embedTensors(x); // warm-up both
+      await worker.embedTensors(x);
+      let a: Float32Array[] = [];
+      let b: Float32Array[] = [];
+      const t = performance.now();
+      const mainGap = await maxEventLoopGap(async () => (a = await main.embedTensors(x)));
+      const mainRun = performance.now() - t;
+      const workerGap = await maxEventLoopGap(async () => (b = await worker.embedTensors(x)));
+      for (let i = 0; i < 4; i++) assert.ok(maxDiff(a[i], b[i]) < 1e-5);
+      // On the main thread the whole run is one blocked stretch of the event loop…
+      assert.ok(
+        mainGap > 0.5 * (mainRun - 10),
+        `main gap ${mainGap.toFixed(0)} ms of a ${mainRun.toFixed(0)} ms run`,
+      );
+      // …in the worker the loop keeps ticking.
+      assert.ok(
+        workerGap < mainGap / 2,
+        `worker gap ${workerGap.toFixed(0)} ms vs main ${mainGap.toFixed(0)} ms`,
+      );
+    } finally {
+      await main.close();
+      await worker.close();
     }
   });
 });

@@ -15,6 +15,7 @@ import type { ModelInput, Size } from '../../../lib/imaging/resize.ts';
 import { modelInput, type ImageSource } from '../../../lib/imaging/tasks.ts';
 import type { Backbone } from '../backbone/load.ts';
 import type { EpChoice } from '../onnx/ep.ts';
+import { WorkerSession } from '../onnx/worker-session.ts';
 import { FLIPS, type EmbeddingKey, type EmbeddingStore, type Flip } from './cache.ts';
 
 /**
@@ -60,6 +61,18 @@ export interface EmbedderOptions {
   pool?: ImagingPool;
   /** Images per backbone run (each contributes its 4 flips). Default 1: 4 inputs a run. */
   imagesPerBatch?: number;
+  /**
+   * Where the backbone runs: 'worker' (default), a worker thread, so the event loop stays free
+   * (onnxruntime-node computes synchronously on the calling thread, see onnx/worker-session.ts);
+   * 'main' for scripts and tests that have no event loop to protect.
+   */
+  thread?: 'worker' | 'main';
+}
+
+/** What the embedder needs of a session: ort.InferenceSession and WorkerSession both fit. */
+interface Session {
+  run(feeds: Record<string, ort.Tensor>, fetches: string[]): Promise<Record<string, ort.Tensor>>;
+  release(): Promise<void>;
 }
 
 export interface EmbedProgress {
@@ -71,15 +84,19 @@ export interface EmbedProgress {
 /** Embeds images with one backbone session. Create with {@link Embedder.create}; `close()` when done. */
 export class Embedder {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: Session,
     private readonly options: EmbedderOptions,
   ) {}
 
   static async create(options: EmbedderOptions): Promise<Embedder> {
-    const session = await ort.InferenceSession.create(options.backbone.bytes, {
+    const sessionOptions = {
       executionProviders: options.ep.executionProviders,
-      graphOptimizationLevel: 'all',
-    });
+      graphOptimizationLevel: 'all' as const,
+    };
+    const session =
+      options.thread === 'main'
+        ? await ort.InferenceSession.create(options.backbone.bytes, sessionOptions)
+        : await WorkerSession.create(options.backbone.bytes, sessionOptions);
     return new Embedder(session, options);
   }
 
