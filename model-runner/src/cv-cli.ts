@@ -1,12 +1,13 @@
 /**
  * `npm run cv -- --method 1|2|3|4|all --data DIR [--size HxW] [--out file.json] [--seed N] [--epochs N]
- *  [--batch N] [--class-weights balanced] [--cache DIR] [--workers N]`
+ *  [--batch N] [--class-weights balanced] [--cache DIR] [--workers N] [--train-workers N]`
  *
  * The paper's experiment (sections 2.3–3.2) on a dataset folder with `manifest.csv` (e.g. from `npm run synth`):
  * embeds every image × 4 flips per method (cached), runs leave-one-bundle-out cross-validation of the head,
  * prints Table 1 (rows = bundles + overall, columns = methods, balanced accuracy %) and writes the JSON report.
  */
 import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { METHODS } from '../../lib/imaging/conversions.ts';
@@ -24,7 +25,7 @@ import { formatTable1 } from './cv/table.ts';
 export const CPU_DEFAULT_SIZE = '256x128';
 
 const USAGE =
-  'usage: npm run cv -- --method 1|2|3|4|all --data DIR [--size HxW] [--out file.json] [--seed N] [--epochs N] [--batch N] [--class-weights balanced] [--cache DIR] [--workers N]';
+  'usage: npm run cv -- --method 1|2|3|4|all --data DIR [--size HxW] [--out file.json] [--seed N] [--epochs N] [--batch N] [--class-weights balanced] [--cache DIR] [--workers N] [--train-workers N]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
       'class-weights': { type: 'string' },
       cache: { type: 'string' },
       workers: { type: 'string' },
+      'train-workers': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
     throw new Error(`--class-weights ${values['class-weights']}: only "balanced" is supported`);
   const classWeights = values['class-weights'] ? ('balanced' as const) : null;
 
+  const done: unknown[] = [];
   const report = await runCrossValidation({
     dataDir: path.resolve(values.data),
     methods,
@@ -93,7 +96,14 @@ async function main(): Promise<void> {
       classWeights,
     },
     workers: int('workers', values.workers),
+    // Folds are independent: one per core, each with a single-threaded session (results identical to serial).
+    trainWorkers: int('train-workers', values['train-workers']) ?? availableParallelism(),
     log,
+    onMethodDone: async (m) => {
+      done.push(m);
+      if (values.out)
+        await writeFile(values.out, JSON.stringify({ partial: true, methods: done }, null, 2) + '\n');
+    },
   });
 
   const untrained = backbone.untrained ? ' — UNTRAINED BACKBONE' : '';

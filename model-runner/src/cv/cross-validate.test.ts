@@ -60,6 +60,29 @@ describe('leave-one-bundle-out cross-validation', () => {
     assert.equal(scores.length, 2);
   });
 
+  test('folds trained in parallel worker threads give the same probabilities and final model as in-thread', async () => {
+    const common = {
+      embeddings: table,
+      labels,
+      bundles,
+      method: 3,
+      seed: 4,
+      training: { ...training, threads: 1 },
+    };
+    const progress: number[] = [];
+    const [serial, parallel] = [
+      await trainAndCrossValidate(common),
+      await trainAndCrossValidate({ ...common, workers: 2, onProgress: (p) => void progress.push(p) }),
+    ];
+    assert.deepEqual(
+      parallel.folds.map((f) => f.pAbnormal),
+      serial.folds.map((f) => f.pAbnormal),
+    );
+    assert.deepEqual(parallel.model![3].weight, serial.model![3].weight);
+    assert.deepEqual(parallel.crossValidation, serial.crossValidation);
+    assert.equal(progress.at(-1), 1);
+  });
+
   test('a single bundle cannot be cross-validated', async () => {
     await assert.rejects(
       trainAndCrossValidate({

@@ -1,8 +1,10 @@
-import { gatherVariant, predictHead, trainHead } from '../head/train.ts';
+import { WorkerPool } from '../../../lib/imaging/worker-pool.ts';
 import type { EmbeddingTable, TrainHeadOptions } from '../head/train.ts';
 import type { HeadParams } from '../head/params.ts';
 import { confusion, summarize } from './metrics.ts';
 import type { CrossValidation } from './metrics.ts';
+import { trainFold } from './folds.ts';
+import type { FoldOutcome, FoldTask, FoldTasks } from './folds.ts';
 
 export interface CrossValidateInput {
   /** Embeddings of every image × flip variant for ONE conversion method and backbone. */
@@ -20,7 +22,12 @@ export interface CrossValidateInput {
   skipCrossValidation?: boolean;
   /** Head training options beyond the seed (epochs, batch size, class weights, backbone fc …). */
   training?: Omit<TrainHeadOptions, 'seed' | 'onEpoch'>;
-  /** Progress 0..1 over all trainings, with a message; called once per epoch. */
+  /**
+   * Trainings run at once, each in its own worker thread with a single-threaded ONNX Runtime session (default 1:
+   * in this thread). Results are identical either way; with workers, progress is reported per finished training.
+   */
+  workers?: number;
+  /** Progress 0..1 over all trainings, with a message (per epoch, or per training with workers). */
   onProgress?: (progress: number, message: string) => void | Promise<void>;
 }
 
@@ -63,43 +70,85 @@ export async function trainAndCrossValidate(input: CrossValidateInput): Promise<
   const doFinal = input.trainFinal ?? true;
   if (doCv && names.length < 2) throw new Error('leave-one-bundle-out needs at least two bundles');
   const epochs = input.training?.epochs ?? 50;
-  const trainings = (doCv ? names.length : 0) + (doFinal ? 1 : 0);
-  let done = 0;
-  const train = (indices: number[], what: string) =>
-    trainHead(embeddings, labels, indices, {
-      ...input.training,
-      seed: input.seed,
-      onEpoch: (r) =>
-        input.onProgress?.(
-          (done + r.epoch / r.epochs) / trainings,
-          `${what}: epoch ${r.epoch}/${epochs}, loss ${r.loss.toFixed(4)}`,
-        ),
-    });
-
-  const folds: FoldResult[] = [];
+  const workers = Math.max(1, input.workers ?? 1);
+  const options = {
+    ...input.training,
+    seed: input.seed,
+    ...(workers > 1 ? { threads: input.training?.threads ?? 1 } : {}),
+  };
+  const labels8 = Uint8Array.from({ length: labels.length }, (_, i) => labels[i]);
+  const tasks: (FoldTask & { what: string })[] = [];
+  const testSets: { bundle: string; images: number[] }[] = [];
   if (doCv) {
     for (const bundle of names) {
       const test: number[] = [];
       const rest: number[] = [];
       bundles.forEach((b, i) => (b === bundle ? test : rest).push(i));
-      const t0 = performance.now();
-      const { params } = await train(rest, `fold ${bundle}`);
-      const trainingSeconds = (performance.now() - t0) / 1000;
-      const p = await predictHead(params, gatherVariant(embeddings, test));
-      folds.push({ bundle, images: test, pAbnormal: test.map((_, k) => p[2 * k + 1]), trainingSeconds });
-      done++;
+      testSets.push({ bundle, images: test });
+      tasks.push({
+        what: `fold ${bundle}`,
+        table: embeddings,
+        labels: labels8,
+        train: rest,
+        test,
+        options,
+      });
     }
   }
-  let model: HeadParams | null = null;
   if (doFinal) {
-    model = (
-      await train(
-        Array.from({ length: embeddings.images }, (_, i) => i),
-        'final model',
-      )
-    ).params;
-    done++;
+    const all = Array.from({ length: embeddings.images }, (_, i) => i);
+    tasks.push({
+      what: 'final model',
+      table: embeddings,
+      labels: labels8,
+      train: all,
+      test: [],
+      options,
+      keepParams: true,
+    });
   }
+
+  let done = 0;
+  const outcomes: FoldOutcome[] = [];
+  if (workers === 1) {
+    for (const { what, ...task } of tasks) {
+      outcomes.push(
+        await trainFold(task, (r) =>
+          input.onProgress?.(
+            (done + r.epoch / r.epochs) / tasks.length,
+            `${what}: epoch ${r.epoch}/${epochs}, loss ${r.loss.toFixed(4)}`,
+          ),
+        ),
+      );
+      done++;
+    }
+  } else {
+    const pool = new WorkerPool<FoldTasks>({
+      entry: new URL('./fold.worker.ts', import.meta.url),
+      size: workers,
+    });
+    try {
+      outcomes.push(
+        ...(await Promise.all(
+          tasks.map(async ({ what, ...task }) => {
+            const outcome = await pool.run('trainFold', task);
+            done++;
+            await input.onProgress?.(done / tasks.length, `${what} trained (${done}/${tasks.length})`);
+            return outcome;
+          }),
+        )),
+      );
+    } finally {
+      await pool.close();
+    }
+  }
+  const folds: FoldResult[] = testSets.map((t, k) => ({
+    bundle: t.bundle,
+    images: t.images,
+    pAbnormal: outcomes[k].pAbnormal,
+    trainingSeconds: outcomes[k].trainingSeconds,
+  }));
+  const model: HeadParams | null = doFinal ? outcomes[outcomes.length - 1].params : null;
   await input.onProgress?.(1, 'done');
 
   const crossValidation = doCv

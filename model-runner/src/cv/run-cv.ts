@@ -27,6 +27,10 @@ export interface CvRunOptions {
   training?: Omit<TrainHeadOptions, 'seed' | 'onEpoch' | 'backboneFc'>;
   /** Imaging worker threads (default: the pool's own default). */
   workers?: number;
+  /** Head trainings run at once in worker threads (default 1). */
+  trainWorkers?: number;
+  /** Called after each method with its result (the CLI writes a partial report). */
+  onMethodDone?: (result: MethodResult) => void | Promise<void>;
   /** Images per backbone run (each with its 4 flips). */
   imagesPerBatch?: number;
   log: (message: string) => void;
@@ -175,6 +179,7 @@ export async function runCrossValidation(o: CvRunOptions): Promise<CvRunReport> 
         method,
         seed: o.seed,
         trainFinal: false,
+        workers: o.trainWorkers,
         training: { ...o.training, backboneFc },
         onProgress: (progress, message) => {
           const now = performance.now();
@@ -184,14 +189,16 @@ export async function runCrossValidation(o: CvRunOptions): Promise<CvRunReport> 
           }
         },
       });
-      methods.push({
+      const result: MethodResult = {
         method,
         crossValidation: cv.crossValidation!,
         embeddingSeconds,
         embeddedImages,
         cvSeconds: cv.seconds,
         foldTrainingSeconds: cv.folds.map((f) => f.trainingSeconds),
-      });
+      };
+      methods.push(result);
+      await o.onMethodDone?.(result);
       o.log(
         `method ${method}: embeddings ${embeddingSeconds.toFixed(1)} s (${embeddedImages} new), ` +
           `cross-validation ${cv.seconds.toFixed(1)} s, overall balanced accuracy ` +
