@@ -3,7 +3,7 @@ import { customElement, state } from 'lit/decorators.js';
 import { consume } from '@lit/context';
 import { Task } from '@lit/task';
 import { apiContext } from '../context.ts';
-import { describeError, type ApiClient } from '../data/api-client.ts';
+import { ApiError, describeError, type ApiClient } from '../data/api-client.ts';
 import { createUser, listUsers, updateUser } from '../data/users.ts';
 import { getSettings, putSettings } from '../data/settings.ts';
 import { listBundles } from '../data/images.ts';
@@ -236,7 +236,10 @@ export class AdminPage extends LitElement {
         r?.message ?? (r?.jobId ? `Started (job ${r.jobId}); the dashboard shows its progress.` : 'Done.');
       this.bundles.run();
     } catch (err) {
-      this.demoMsg = describeError(err);
+      this.demoMsg =
+        err instanceof ApiError && (err.status === 404 || err.status === 405)
+          ? 'This server has no demo loader endpoint; run `npm run demo` on the server instead.'
+          : describeError(err);
     }
   };
 }

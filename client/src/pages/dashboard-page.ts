@@ -7,8 +7,9 @@ import { describeError, type ApiClient } from '../data/api-client.ts';
 import { listAnomalyTypes } from '../data/anomaly-types.ts';
 import { getDatasetStats, listBundles } from '../data/images.ts';
 import { getAgreement } from '../data/metrics.ts';
-import { listJobs, listModels } from '../data/models.ts';
+import { listJobs, listModels, trainModel } from '../data/models.ts';
 import { nameOf, type Confusion, type Job, type ModelVersion } from '../data/types.ts';
+import { table1 } from '../data/table1.ts';
 import '../components/dataset-histogram.ts';
 import '../components/bar-chart.ts';
 import type { BarGroup } from '../components/bar-chart.ts';
@@ -23,24 +24,6 @@ function whyMissing(c: Confusion): string {
   if (c.tp + c.fn === 0) return 'No abnormal image in this bundle: the true-positive rate is undefined.';
   if (c.tn + c.fp === 0) return 'No normal image in this bundle: the true-negative rate is undefined.';
   return 'Undefined.';
-}
-
-/**
- * The paper's Table 1 layout: one row per held-out bundle plus the pooled overall row, one column per
- * conversion method; each cell from the newest model version of that method with a cross-validation.
- */
-export function table1(models: ModelVersion[]) {
-  const byMethod = new Map<number, ModelVersion>();
-  for (const m of [...models].sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt))) {
-    if (m.crossValidation) byMethod.set(m.method, m);
-  }
-  const methods = [1, 2, 3, 4].filter((m) => byMethod.has(m));
-  const bundles = [
-    ...new Set(methods.flatMap((m) => byMethod.get(m)!.crossValidation!.perBundle.map((b) => b.bundle))),
-  ].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
-  const cell = (method: number, bundle: string) =>
-    byMethod.get(method)!.crossValidation!.perBundle.find((b) => b.bundle === bundle) ?? null;
-  return { methods, bundles, cell, overall: (m: number) => byMethod.get(m)!.crossValidation!.overall };
 }
 
 @customElement('dashboard-page')
@@ -83,6 +66,8 @@ export class DashboardPage extends LitElement {
   @consume({ context: apiContext }) private api!: ApiClient;
   @consume({ context: sessionContext, subscribe: true }) private session: Session | null = null;
   @state() private bundle = '';
+  @state() private method: 1 | 2 | 3 | 4 = 2;
+  @state() private trainMsg = '';
 
   private data = new Task(this, {
     task: async (_a, { signal }) => {
@@ -93,6 +78,15 @@ export class DashboardPage extends LitElement {
         listJobs(this.api, signal),
         listAnomalyTypes(this.api, signal).catch(() => []),
       ]);
+      // The bundle table's agreement column: Krippendorff's alpha per bundle (any number of votes per image).
+      const alphas = await Promise.all(
+        bundles.map((b) =>
+          getAgreement(this.api, b.name, signal)
+            .then((a) => a.krippendorffAlpha)
+            .catch(() => null),
+        ),
+      );
+      bundles.forEach((b, i) => (b.agreement ??= alphas[i]));
       return { bundles, dataset, models, jobs, types };
     },
     args: () => [],
@@ -134,7 +128,7 @@ export class DashboardPage extends LitElement {
                       <th class="n">Resolved</th>
                       <th class="n">Normal</th>
                       <th class="n">Abnormal</th>
-                      <th class="n">Agreement</th>
+                      <th class="n" title="Krippendorff’s α of the verdicts">Agreement (α)</th>
                       <th>Progress</th>
                     </tr>
                   </thead>
@@ -242,14 +236,44 @@ export class DashboardPage extends LitElement {
     </section>`;
   }
 
+  private async train(): Promise<void> {
+    this.trainMsg = 'Starting…';
+    try {
+      const { jobId } = await trainModel(this.api, { method: this.method, crossValidate: true });
+      this.trainMsg = `Training started (job ${jobId}); progress below.`;
+      this.data.run();
+    } catch (err) {
+      this.trainMsg = describeError(err);
+    }
+  }
+
   private renderModels(models: ModelVersion[]) {
     const t = table1(models);
     const groups: BarGroup[] = t.bundles.map((b) => ({
       label: b,
       values: t.methods.map((m) => t.cell(m, b)?.balancedAccuracy ?? null),
     }));
+    const role = this.session?.user.role;
     return html`<section class="card wide">
-      <h2>Models</h2>
+      <div class="row">
+        <h2>Models</h2>
+        ${
+          role === 'lead' || role === 'admin'
+            ? html`<span
+                ><label
+                  >Method
+                  <select
+                    @change=${(e: Event) => (this.method = Number((e.target as HTMLSelectElement).value) as 1 | 2 | 3 | 4)}
+                  >
+                    ${[1, 2, 3, 4].map((m) => html`<option .value=${String(m)} ?selected=${m === this.method}>${m}</option>`)}
+                  </select></label
+                >
+                <button @click=${() => this.train()}>Train with leave-one-bundle-out</button>
+                <span class="muted" role="status">${this.trainMsg}</span></span
+              >`
+            : nothing
+        }
+      </div>
       ${
         models.length
           ? html`<table>

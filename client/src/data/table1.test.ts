@@ -1,0 +1,44 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { table1 } from './table1.ts';
+import type { Confusion, ModelVersion } from './types.ts';
+
+const cm = (tp: number, fp: number, tn: number, fn: number): Confusion => ({
+  tp,
+  fp,
+  tn,
+  fn,
+  balancedAccuracy: tp + fn && tn + fp ? (tp / (tp + fn) + tn / (tn + fp)) / 2 : null,
+});
+
+const model = (method: 1 | 2 | 3 | 4, createdAt: string, perBundle: [string, Confusion][]): ModelVersion => ({
+  version: `${method}-${createdAt}`,
+  createdAt,
+  method,
+  active: false,
+  trainedOn: { images: 10, bundles: perBundle.length },
+  crossValidation: { perBundle: perBundle.map(([bundle, c]) => ({ bundle, ...c })), overall: cm(1, 1, 1, 1) },
+});
+
+describe('Table 1 layout', () => {
+  test('one column per method from its newest cross-validated model, bundles as rows in natural order', () => {
+    const t = table1([
+      model(2, '2026-01-01T00:00:00Z', [['B2', cm(1, 0, 1, 0)]]),
+      model(2, '2026-02-01T00:00:00Z', [
+        ['B10', cm(1, 1, 1, 1)],
+        ['B2', cm(2, 0, 2, 0)],
+      ]),
+      model(1, '2026-01-15T00:00:00Z', [['B1', cm(0, 0, 3, 1)]]),
+      { ...model(3, '2026-03-01T00:00:00Z', []), crossValidation: null },
+    ]);
+    assert.deepEqual(t.methods, [1, 2]);
+    assert.deepEqual(t.bundles, ['B1', 'B2', 'B10']);
+    assert.equal(t.cell(2, 'B2')!.tp, 2, 'the newer model of method 2 wins');
+    assert.equal(t.cell(1, 'B2'), null);
+  });
+
+  test('a bundle without abnormal images keeps an undefined (null) balanced accuracy', () => {
+    const t = table1([model(4, '2026-01-01T00:00:00Z', [['B7', cm(0, 1, 5, 0)]])]);
+    assert.equal(t.cell(4, 'B7')!.balancedAccuracy, null);
+  });
+});

@@ -1,0 +1,19 @@
+import type { ModelVersion } from './types.ts';
+
+/**
+ * The paper's Table 1 layout: one row per held-out bundle plus the pooled overall row, one column per
+ * conversion method; each cell from the newest model version of that method with a cross-validation.
+ */
+export function table1(models: ModelVersion[]) {
+  const byMethod = new Map<number, ModelVersion>();
+  for (const m of [...models].sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt))) {
+    if (m.crossValidation) byMethod.set(m.method, m);
+  }
+  const methods = [1, 2, 3, 4].filter((m) => byMethod.has(m));
+  const bundles = [
+    ...new Set(methods.flatMap((m) => byMethod.get(m)!.crossValidation!.perBundle.map((b) => b.bundle))),
+  ].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  const cell = (method: number, bundle: string) =>
+    byMethod.get(method)!.crossValidation!.perBundle.find((b) => b.bundle === bundle) ?? null;
+  return { methods, bundles, cell, overall: (m: number) => byMethod.get(m)!.crossValidation!.overall };
+}
