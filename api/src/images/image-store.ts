@@ -54,6 +54,7 @@ function tooLarge(maxBytes: number): AppError {
  * prefer to cut the connection than to keep reading.
  */
 const DRAIN_LIMIT = 64 * 1024 * 1024;
+const WRITE_BATCH = 1024 * 1024;
 
 /**
  * Streams a request body to a temporary file while hashing it (SHA-256) and enforcing `maxBytes`.
@@ -73,6 +74,16 @@ export async function receiveUpload(
   const handle = await open(file, 'wx');
   const hash = createHash('sha256');
   let size = 0;
+  // Socket chunks are ~64 KiB; writing each one costs a thread-pool round trip. Batch them to ~1 MiB.
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = async () => {
+    if (pendingBytes === 0) return;
+    const batch = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    await handle.write(batch);
+  };
   try {
     for await (const chunk of body) {
       const buf = chunk as Buffer;
@@ -82,8 +93,11 @@ export async function receiveUpload(
         throw tooLarge(maxBytes);
       }
       hash.update(buf);
-      await handle.write(buf);
+      pending.push(buf);
+      pendingBytes += buf.length;
+      if (pendingBytes >= WRITE_BATCH) await flush();
     }
+    await flush();
     await handle.sync(); // durable before it is published by rename
     return { path: file, sha256: hash.digest('hex'), size };
   } catch (err) {
