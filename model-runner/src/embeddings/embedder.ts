@@ -8,6 +8,7 @@
  * per-pixel conversion and with the separable, symmetric resize filter, so this equals flipping
  * the image first (up to float rounding in the resize), at a fraction of the cost.
  */
+import { isMainThread } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import type { Conversion } from '../../../lib/imaging/conversions.ts';
 import type { ImagingPool } from '../../../lib/imaging/imaging-pool.ts';
@@ -62,9 +63,10 @@ export interface EmbedderOptions {
   /** Images per backbone run (each contributes its 4 flips). Default 1: 4 inputs a run. */
   imagesPerBatch?: number;
   /**
-   * Where the backbone runs: 'worker' (default), a worker thread, so the event loop stays free
+   * Where the backbone runs: 'worker', a worker thread of its own, so the event loop stays free
    * (onnxruntime-node computes synchronously on the calling thread, see onnx/worker-session.ts);
-   * 'main' for scripts and tests that have no event loop to protect.
+   * 'main', the calling thread. Default: 'worker' on the main thread, 'main' when the caller is
+   * already a worker (the runner's compute thread): no second hop.
    */
   thread?: 'worker' | 'main';
 }
@@ -94,7 +96,7 @@ export class Embedder {
       graphOptimizationLevel: 'all' as const,
     };
     const session =
-      options.thread === 'main'
+      (options.thread ?? (isMainThread ? 'worker' : 'main')) === 'main'
         ? await ort.InferenceSession.create(options.backbone.bytes, sessionOptions)
         : await WorkerSession.create(options.backbone.bytes, sessionOptions);
     return new Embedder(session, options);
