@@ -7,7 +7,9 @@ type Exec = Kysely<DB> | Transaction<DB>;
 export const LEASE_MINUTES = 10;
 
 /** How many candidates each ordering considers; the first one not locked by a concurrent request wins. */
-const CANDIDATES = 8;
+const CANDIDATES = 24;
+/** Fresh candidates per bundle (several, so concurrent experts do not all collide on each bundle's first). */
+const PER_BUNDLE = 3;
 
 /**
  * The votes an image still needs: the stored `votes_needed` once votes exist; `votesRequired` for an
@@ -126,7 +128,7 @@ export async function freshImagesAcrossBundles(
         and (c.image_id is null or c.status = 'unlabeled')
         and ${openFor(userId, votesRequired, sharing)}
       order by i.id
-      limit 1
+      limit ${PER_BUNDLE}
     ) x
     -- The bundle's first image: a row comparison the pkey cannot serve, so the planner walks
     -- images (bundle_id, id) — with "min(id) where bundle_id = ?" it scans the pkey and filters instead.
@@ -156,7 +158,7 @@ export async function tryClaim(
     .forNoKeyUpdate()
     .skipLocked()
     .executeTakeFirst();
-  if (!locked) return false;
+  if (!locked) return 'locked' as const;
   const still = await tx
     .selectFrom('images as i')
     .leftJoin('image_consensus as c', 'c.image_id', 'i.id')
@@ -164,7 +166,7 @@ export async function tryClaim(
     .where('i.id', '=', imageId)
     .where(openFor(userId, votesRequired, sharing))
     .executeTakeFirst();
-  return still !== undefined;
+  return still ? ('claimed' as const) : ('closed' as const);
 }
 
 /** Reserve (or extend) the caller's lease on an image; expired leases of the caller are dropped. */

@@ -1,5 +1,7 @@
+import type { Transaction } from 'kysely';
+import type { DB } from '../../../lib/db/schema.ts';
 import type { AuthUser, Services } from '../http/context.ts';
-import { getSettings } from '../settings/settings.service.ts';
+import { getSettings, type Settings } from '../settings/settings.service.ts';
 import * as repo from './queue.repository.ts';
 
 /** The contract's image object. `status` is never a decided one here: the queue hands out open images only. */
@@ -27,39 +29,56 @@ export interface QueueImageDto {
  * locks the image row with SKIP LOCKED and re-checks, so two experts asking at the same moment get
  * different images whenever enough are open, and no image goes out more often than it needs votes.
  */
+const CLAIM_ROUNDS = 5;
+
+async function claimNext(
+  tx: Transaction<DB>,
+  user: AuthUser,
+  exclude: ReadonlySet<string>,
+): Promise<{ claimed: { id: string; settings: Settings } | null; sawLocked: boolean }> {
+  const settings = await getSettings(tx);
+  const required = settings.votesRequired;
+  let sawLocked = false;
+  const claim = async (id: string, sharing: repo.Sharing) => {
+    if (exclude.has(id)) return false;
+    const outcome = await repo.tryClaim(tx, id, user.id, required, sharing);
+    if (outcome === 'locked') sawLocked = true;
+    if (outcome !== 'claimed') return false;
+    await repo.takeLease(tx, id, user.id);
+    return true;
+  };
+  const own = await repo.ownLease(tx, user.id, required);
+  if (own && (await claim(own, 'shared'))) return { claimed: { id: own, settings }, sawLocked };
+  const model = await repo.activeModelVersion(tx);
+  for (const sharing of ['exclusive', 'shared'] as const) {
+    const orderings = [
+      ...(model ? [() => repo.byModelPriority(tx, user.id, required, sharing, model)] : []),
+      () => repo.startedImages(tx, user.id, required, sharing),
+      () => repo.freshImagesAcrossBundles(tx, user.id, required, sharing),
+    ];
+    for (const candidates of orderings) {
+      for (const id of await candidates()) {
+        if (await claim(id, sharing)) return { claimed: { id, settings }, sawLocked };
+      }
+    }
+  }
+  return { claimed: null, sawLocked };
+}
+
 export async function nextImage(
   services: Services,
   user: AuthUser,
   /** Images the client already holds (prefetch): never handed out again by this call. */
   exclude: ReadonlySet<string> = new Set(),
 ): Promise<QueueImageDto | null> {
-  const claimed = await services.db.transaction().execute(async (tx) => {
-    const settings = await getSettings(tx);
-    const required = settings.votesRequired;
-    const own = await repo.ownLease(tx, user.id, required);
-    if (own && !exclude.has(own) && (await repo.tryClaim(tx, own, user.id, required, 'shared'))) {
-      await repo.takeLease(tx, own, user.id);
-      return { id: own, settings };
-    }
-    const model = await repo.activeModelVersion(tx);
-    for (const sharing of ['exclusive', 'shared'] as const) {
-      const orderings = [
-        ...(model ? [() => repo.byModelPriority(tx, user.id, required, sharing, model)] : []),
-        () => repo.startedImages(tx, user.id, required, sharing),
-        () => repo.freshImagesAcrossBundles(tx, user.id, required, sharing),
-      ];
-      for (const candidates of orderings) {
-        for (const id of await candidates()) {
-          if (exclude.has(id)) continue;
-          if (await repo.tryClaim(tx, id, user.id, required, sharing)) {
-            await repo.takeLease(tx, id, user.id);
-            return { id, settings };
-          }
-        }
-      }
-    }
-    return null;
-  });
+  let claimed: { id: string; settings: Settings } | null = null;
+  // A round ends without a claim either because nothing is open (204) or because every candidate was
+  // locked by a concurrent claim or vote at that instant; only the latter is worth another round.
+  for (let round = 0; round < CLAIM_ROUNDS && !claimed; round++) {
+    const attempt = await services.db.transaction().execute((tx) => claimNext(tx, user, exclude));
+    claimed = attempt.claimed;
+    if (!attempt.sawLocked) break;
+  }
   if (!claimed) return null;
   const row = await repo.imageForQueue(services.db, claimed.id);
   const model = claimed.settings.showModelHint ? await repo.activeModelVersion(services.db) : null;

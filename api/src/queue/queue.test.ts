@@ -91,6 +91,18 @@ describe('GET /api/queue/next', () => {
     await app.request('PUT', '/api/settings', { token: app.admin.token, json: { showModelHint: false } });
   });
 
+  test('skips the images the client says it already holds (prefetch), and refuses bad ids', async () => {
+    await sql`delete from queue_leases`.execute(db());
+    const [e] = await experts(1);
+    const first = await next(e);
+    const second = await app.request('GET', `/api/queue/next?exclude=${first.body.id}`, { token: e.token });
+    assert.equal(second.status, 200);
+    assert.notEqual(second.body.id, first.body.id);
+    const bad = await app.request('GET', '/api/queue/next?exclude=1,abc', { token: e.token });
+    assert.equal(bad.status, 422);
+    assert.match(bad.body.detail, /must be an id/);
+  });
+
   test('is for experts and leads only', async () => {
     const r = await app.request('GET', '/api/queue/next', { token: app.admin.token });
     assert.equal(r.status, 403);
