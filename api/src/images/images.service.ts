@@ -68,7 +68,8 @@ class AlreadyStored extends Error {}
 
 /**
  * Stores an uploaded TIFF: stream to a temporary file (hashing, size limit → 413), reuse the existing image
- * when the same bytes are already stored (200, whatever bundle or name this request gave), otherwise decode,
+ * when the same bytes are already stored (200, whatever bundle or name this request gave; a stored file that went
+ * missing is restored from these bytes), otherwise decode,
  * validate (→ 422 saying what the file is) and compute statistics in a worker, then in one transaction
  * create the bundle if needed, insert the row and publish the file as images/<sha256>. A failure at any step
  * leaves neither the file nor the row behind.
@@ -82,7 +83,11 @@ export async function uploadImage(
 ): Promise<{ created: boolean; image: ImageDto }> {
   const store = imageStore(services.config.dataDir);
   const upload = await receiveUpload(store, body, services.config.maxUploadBytes, declaredLength);
-  const existing = async (id: string) => ({ created: false, image: await getImage(services, user, id) });
+  const existing = async (id: string) => {
+    // Same bytes (verified by their hash): if the stored file went missing, this upload restores it.
+    if ((await fileSize(store.imagePath(upload.sha256))) === null) await publish(store, upload);
+    return { created: false, image: await getImage(services, user, id) };
+  };
   try {
     const known = await repo.imageIdBySha(services.db, upload.sha256);
     if (known) return await existing(known);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -98,6 +98,20 @@ describe('uploading images', () => {
     assert.equal(r.body.name, 'a-001.tif');
     const bundles = await get('/api/bundles');
     assert.ok(!bundles.body.some((b: { name: string }) => b.name === 'other-bundle'), 'no bundle created');
+  });
+
+  test('uploading the same bytes restores a stored file that went missing', async () => {
+    const id = (await get('/api/images?bundle=bundle-A')).body.items[0].id;
+    rmSync(path.join(app.config.dataDir, 'images', sha(first)));
+    const broken = await get(`/api/images/${id}/raw`);
+    assert.equal(broken.status, 503);
+    assert.equal(
+      broken.body.detail,
+      `the file of image ${id} is missing from the image store (${sha(first)})`,
+    );
+    const r = await upload(first, 'bundle-A', 'a-001.tif');
+    assert.equal(r.status, 200);
+    assert.equal((await get(`/api/images/${id}/raw`)).status, 200);
   });
 
   test('an 8-bit grayscale TIFF is accepted', async () => {
