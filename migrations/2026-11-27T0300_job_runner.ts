@@ -44,7 +44,9 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`alter table embeddings drop constraint embeddings_pkey`.execute(db);
   await sql`alter table embeddings drop column bounds`.execute(db);
-  await sql`alter table embeddings add primary key (sha256, backbone_hash, input_size, method, flip)`.execute(db);
+  await sql`alter table embeddings add primary key (sha256, backbone_hash, input_size, method, flip)`.execute(
+    db,
+  );
   await sql`drop index model_versions_job_idx`.execute(db);
   await sql`drop index predictions_priority_idx`.execute(db);
   await sql`drop trigger image_consensus_notify on image_consensus`.execute(db);

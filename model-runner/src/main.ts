@@ -27,6 +27,7 @@ const runner = createModelRunner({
   pollMs: 5000,
 });
 runner.start();
+void runner.resources.backbone().catch((err) => logger.error({ err }, 'cannot load the backbone'));
 logger.info({ worker: runner.jobs.workerId }, 'model runner started');
 
 let stopping = false;

@@ -1,11 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import pino from 'pino';
 import { encodeTiff } from '../../../lib/imaging/tiff-write.ts';
 import { modelInput } from '../../../lib/imaging/tasks.ts';
+import { tinyBackbone } from '../../../model-runner/src/backbone/fixtures.ts';
+import { BACKBONE_META, UNTRAINED } from '../../../model-runner/src/backbone/resnet34.ts';
 import { ComputeThread } from '../../../model-runner/src/runner/compute.ts';
 import { createModelRunner, type ModelRunner } from '../../../model-runner/src/runner/index.ts';
 import { startTestApp, type TestApp, type TestUser } from '../../../test/harness.ts';
@@ -17,7 +21,21 @@ import { startTestApp, type TestApp, type TestUser } from '../../../test/harness
  * the runner works in the same process.
  */
 const INPUT_SIZE = '64x32';
-const env = { ...process.env, PLATINA_INPUT_SIZE: INPUT_SIZE, PLATINA_EPOCHS: '10', PLATINA_EP: 'cpu' };
+// A tiny stand-in backbone marked "untrained" like the offline ResNet-34 (whose build costs ~1 CPU-minute
+// and is tested by its owners): the API must report it as such. The export reads the server's env.
+const backboneDir = fs.mkdtempSync(path.join(os.tmpdir(), 'platina-models-test-'));
+const backboneFile = path.join(backboneDir, 'backbone.onnx');
+fs.writeFileSync(
+  backboneFile,
+  tinyBackbone({ seed: 5, metadata: { [BACKBONE_META.kind]: UNTRAINED, [BACKBONE_META.seed]: '5' } }).bytes,
+);
+process.env.PLATINA_BACKBONE = backboneFile;
+const env = {
+  ...process.env,
+  PLATINA_INPUT_SIZE: INPUT_SIZE,
+  PLATINA_EPOCHS: '10',
+  PLATINA_EP: 'cpu',
+};
 
 /** 16-bit 32×64 image: smooth texture; abnormal ones carry a bright scratch across the middle. */
 function tiff(seed: number, abnormal: boolean): Buffer {
@@ -87,6 +105,7 @@ describe('model runner through the API', () => {
   after(async () => {
     await compute.terminate();
     await app.close();
+    fs.rmSync(backboneDir, { recursive: true, force: true });
   });
 
   let version: string;

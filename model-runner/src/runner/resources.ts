@@ -53,6 +53,7 @@ export class RunnerResources {
   readonly compute: ComputeThread;
   private readonly ownsCompute: boolean;
   private backboneP: Promise<BackboneInfo> | null = null;
+  private ready: BackboneInfo | undefined;
 
   constructor(o: RunnerResourcesOptions) {
     this.db = o.db;
@@ -83,10 +84,17 @@ export class RunnerResources {
           ? 'backbone: UNTRAINED ResNet-34 (no ImageNet weights; results are not the paper’s)'
           : 'backbone loaded',
       );
+      this.ready = b;
       return b;
     });
     this.backboneP.catch(() => (this.backboneP = null));
     return this.backboneP;
+  }
+
+  /** The backbone when already loaded; otherwise starts loading it and returns undefined (no waiting). */
+  backboneIfReady(): BackboneInfo | undefined {
+    void this.backbone().catch((err) => this.logger.error({ err }, 'cannot load the backbone'));
+    return this.ready;
   }
 
   /** Leave-one-bundle-out CV and/or the final model (model-runner/src/cv), in the compute thread. */

@@ -145,7 +145,9 @@ export class Scheduler {
         .execute();
       ids = rows.map((r) => r.id);
     } else {
-      const backbone = await this.res.backbone();
+      // Building the backbone can take a minute: never hold the claim loop for it.
+      const backbone = this.res.backboneIfReady();
+      if (!backbone) return null;
       const rows = await db
         .selectFrom('images as i')
         .select('i.id')
