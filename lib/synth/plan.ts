@@ -7,23 +7,12 @@
  * Targets come from the paper's section 2.2 (see /work/shared/DOMAIN.md): 714 images in 12 bundles, 562 normal /
  * 152 abnormal, widths 1119–1219 (mean 1145), heights 2053–2115 (mean 2072.1), 11 anomaly types.
  */
+import { ANOMALY_CODES, type AnomalyCode } from '../anomaly-types.ts';
 import { Rng, streamSeed } from './random.ts';
 
-/** The paper's 11 anomaly types, in its order (section 2.2.2), with the API's codes. */
-export const ANOMALY_TYPES = [
-  'scratches',
-  'lines',
-  'edge_cuts',
-  'edge_tensions',
-  'smudges',
-  'edge_ink_flow',
-  'bubbles',
-  'missing_ink',
-  'agglomerate',
-  'ink_fluctuations',
-  'ink_entry_exit',
-] as const;
-export type AnomalyType = (typeof ANOMALY_TYPES)[number];
+/** The paper's 11 anomaly types in its order (section 2.2.2), with the API's codes: one list for all of Platina. */
+export const ANOMALY_TYPES = ANOMALY_CODES;
+export type AnomalyType = AnomalyCode;
 
 /**
  * Severity is in [0, 1]. An anomaly with severity ≥ SEVERE makes the electrode abnormal; below it the electrode is
