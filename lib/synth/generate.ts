@@ -2,7 +2,7 @@
  * Generates a synthetic data set on disk: `<out>/<bundle>/<bundle>-<nnn>.tif` and `<out>/manifest.csv`.
  *
  * Speed: images are independent (each has its own random streams, see random.ts), so they are spread over worker
- * threads (default: one per core, at most 2 on this project's 2-core machine) and each is streamed row by row
+ * threads (default: one per core, at most 8; 2 on this project's machine) and each is streamed row by row
  * into its file. The output does not depend on the number of workers or on scheduling: byte-for-byte the same for
  * the same (seed, scale, bundles).
  */
@@ -19,7 +19,7 @@ export interface GenerateOptions {
   seed?: number;
   scale?: Scale;
   bundles?: number;
-  /** Worker threads; 0 or 1 renders on the calling thread. Default: min(2, cores). */
+  /** Worker threads; 0 or 1 renders on the calling thread. Default: min(8, cores). */
   workers?: number;
   /** Called after each image is written. */
   onImage?: (done: number, total: number) => void;
@@ -45,7 +45,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
   const head: PlanHead = { seed: plan.seed, scale: plan.scale, bundles: plan.bundles };
   for (const b of plan.bundles) mkdirSync(join(options.out, b.name), { recursive: true });
 
-  const workers = options.workers ?? Math.min(2, availableParallelism());
+  const workers = options.workers ?? Math.min(8, availableParallelism());
   let done = 0;
   let bytes = 0;
   const finished = (n: number) => {
