@@ -41,6 +41,8 @@ export default async function runBench(): Promise<BenchReport> {
   });
   const server = await startServer(config, database, { logger: pino({ level: 'silent' }) });
   const db = server.services.db;
+  // The 2-core machine is shared with the whole team: the load average says how much of it we had.
+  const loadBefore = os.loadavg()[0];
   try {
     const dbName = new URL(database.url!).pathname.slice(1);
     await insertImages(server, QUEUE_IMAGES, QUEUE_BUNDLES);
@@ -170,6 +172,7 @@ export default async function runBench(): Promise<BenchReport> {
       rows,
       context: {
         database: 'PostgreSQL on 127.0.0.1 (fresh database)',
+        loadAverage1m: { before: loadBefore, after: os.loadavg()[0], cpus: os.cpus().length },
         images: QUEUE_IMAGES,
         bundles: QUEUE_BUNDLES,
         votes: voteLatencies.length,

@@ -6,6 +6,7 @@ import { AppError } from '../http/errors.ts';
 import { getSettings, settingsFromRows } from '../settings/settings.service.ts';
 import { hasVoted } from '../votes/votes.repository.ts';
 import * as repo from './consensus.repository.ts';
+import { currentDawidSkene } from './dawid-skene.service.ts';
 
 /** The contract's consensus object (`GET /api/images/:id/consensus`), plus `votesNeeded`. */
 export interface ConsensusDto {
@@ -19,6 +20,8 @@ export interface ConsensusDto {
   resolvedBy?: { id: string; username: string };
   reason?: string;
   resolvedAt?: string;
+  /** Leads and admins: the Dawid–Skene posterior P(abnormal) beside the vote result (null: no votes). */
+  dawidSkene?: { pAbnormal: number } | null;
 }
 
 type StoredConsensus = NonNullable<Awaited<ReturnType<typeof repo.findConsensus>>>;
@@ -142,7 +145,12 @@ export async function getConsensus(
     repo.findConsensus(services.db, imageId),
     getSettings(services.db),
   ]);
-  return toConsensusDto(row, settings);
+  const dto = toConsensusDto(row, settings);
+  if (user.role === 'lead' || user.role === 'admin') {
+    const p = (await currentDawidSkene(services.db)).posterior.get(imageId);
+    dto.dawidSkene = p === undefined ? null : { pAbnormal: p };
+  }
+  return dto;
 }
 
 /**

@@ -59,7 +59,9 @@ describe('a full labeling round: three experts and a lead', () => {
       method: null,
       counts: { normal: 0, abnormal: 1 },
       votesNeeded: 2,
+      dawidSkene: { pAbnormal: pending.body.dawidSkene.pAbnormal },
     });
+    assert.ok(pending.body.dawidSkene.pAbnormal > 0.5, 'one abnormal vote: Dawid–Skene leans abnormal');
 
     await vote(e2, img1, { verdict: 'abnormal', anomalies: ['bubbles'] });
     await vote(e3, img1, { verdict: 'normal', anomalies: [], comment: 'minor smudge only' });
@@ -70,6 +72,11 @@ describe('a full labeling round: three experts and a lead', () => {
     assert.equal(decided.body.method, 'majority');
     assert.deepEqual(decided.body.anomalies, ['bubbles']);
     assert.deepEqual(decided.body.counts, { normal: 1, abnormal: 2 });
+    assert.equal(
+      decided.body.dawidSkene,
+      undefined,
+      'experts see the vote result, not the reliability model',
+    );
 
     // After voting, the expert sees every current vote.
     const votes = await app.request('GET', `/api/images/${img1}/votes`, { token: e3.token });
