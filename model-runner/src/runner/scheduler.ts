@@ -15,6 +15,7 @@ import type { RunnerResources } from './resources.ts';
  */
 export class Scheduler {
   private lastRefresh: Date | null = null;
+  private lastVersion: string | null | undefined = undefined;
   private lastNewImagesCheck = 0;
 
   constructor(
@@ -66,19 +67,26 @@ export class Scheduler {
 
   /**
    * Recompute priorities of images whose consensus changed since the last refresh (5 s of overlap: a
-   * transaction that began before the last read but committed after it is caught the next time).
+   * transaction that began before the last read but committed after it is caught the next time). When
+   * the active version changed (perhaps scored by another runner), "since" goes back to that version's
+   * creation, which precedes its score job's reading of the consensus.
    */
   async refreshPriorities(): Promise<number> {
     const db = this.res.db;
     const now = await repo.now(db);
-    const since = this.lastRefresh ? new Date(this.lastRefresh.getTime() - 5000) : new Date(0);
-    this.lastRefresh = now;
     const active = await db
-      .selectFrom('model_activations')
-      .select('model_version')
-      .orderBy('id', 'desc')
+      .selectFrom('model_activations as a')
+      .innerJoin('model_versions as v', 'v.id', 'a.model_version')
+      .select(['a.model_version', 'v.created_at'])
+      .orderBy('a.id', 'desc')
       .limit(1)
       .executeTakeFirst();
+    let since = this.lastRefresh ? new Date(this.lastRefresh.getTime() - 5000) : new Date(0);
+    if (active && active.model_version !== this.lastVersion && this.lastVersion !== undefined) {
+      since = new Date(Math.min(since.getTime(), active.created_at.getTime() - 5000));
+    }
+    this.lastRefresh = now;
+    this.lastVersion = active?.model_version ?? null;
     if (!active) return 0;
     const changed = await repo.consensusChangedSince(db, since);
     if (changed.length === 0) return 0;

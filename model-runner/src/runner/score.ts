@@ -16,14 +16,14 @@ type Progress = (p: number, message: string) => Promise<void>;
 /**
  * Score images with a model version from their cached unflipped embeddings (computing the missing ones),
  * attach each image's priority and reason (model-runner/src/priority), and store them as that version's
- * predictions. Returns the number of images scored.
+ * predictions. Returns the number of images scored and where the time went.
  */
 export async function scoreWithVersion(
   res: RunnerResources,
   version: repo.ModelVersionRow,
   imageIds: readonly string[] | undefined,
   progress: Progress,
-): Promise<number> {
+): Promise<{ scored: number; seconds: Record<string, number> }> {
   const backbone = await res.backbone();
   if (
     version.backbone_hash !== backbone.hash ||
@@ -35,12 +35,14 @@ export async function scoreWithVersion(
         `${res.inputSizeKey} (set PLATINA_BACKBONE and PLATINA_INPUT_SIZE alike)`,
     );
   }
+  const t0 = performance.now();
   const images = await repo.imagesById(res.db, imageIds);
   const bounds = await repo.datasetBounds(res.db);
   const vectors = await res.embeddings(images, version.method, bounds, {
     flips: [0],
     onProgress: (d, t) => progress((0.7 * d) / t, `embedding ${d}/${t} images`),
   });
+  const t1 = performance.now();
   await progress(0.7, `scoring ${images.length} images`);
   const dim = 512;
   const table = new Float32Array(images.length * dim);
@@ -51,6 +53,7 @@ export async function scoreWithVersion(
     variants: 1,
     dim,
   });
+  const t2 = performance.now();
   const [consensus, perBundle] = await Promise.all([
     repo.consensusOf(res.db, imageIds),
     repo.labeledPerBundle(res.db),
@@ -71,9 +74,15 @@ export async function scoreWithVersion(
     );
     return { image_id: im.id, p_abnormal: p[i], ...pr };
   });
+  const t3 = performance.now();
   await progress(0.85, `storing ${rows.length} predictions`);
   await repo.upsertPredictions(res.db, version.id, rows);
-  return rows.length;
+  const t4 = performance.now();
+  const sec = (a: number, b: number) => Math.round(b - a) / 1000;
+  return {
+    scored: rows.length,
+    seconds: { embeddings: sec(t0, t1), inference: sec(t1, t2), priorities: sec(t2, t3), store: sec(t3, t4) },
+  };
 }
 
 export function scoreHandler(res: RunnerResources): JobHandler<ScorePayload> {
@@ -89,7 +98,7 @@ export function scoreHandler(res: RunnerResources): JobHandler<ScorePayload> {
         throw new PermanentJobError(
           modelVersion ? `no model version ${modelVersion}` : 'no active model to score with',
         );
-      const scored = await scoreWithVersion(res, version, imageIds, ctx.progress);
+      const { scored, seconds } = await scoreWithVersion(res, version, imageIds, ctx.progress);
       if (activate) {
         // Predictions of every image are in place: switch the queue to this version in one step.
         await res.db.transaction().execute(async (tx) => {
@@ -98,7 +107,7 @@ export function scoreHandler(res: RunnerResources): JobHandler<ScorePayload> {
           await repo.insertActivation(tx, version.id, activate);
         });
       }
-      return { modelVersion: version.id, scored, activated: Boolean(activate) };
+      return { modelVersion: version.id, scored, activated: Boolean(activate), seconds };
     },
   };
 }
@@ -115,7 +124,7 @@ export function embedHandler(res: RunnerResources): JobHandler<EmbedPayload> {
       res.bindAbort(ctx.signal);
       const active = await repo.activeVersion(res.db);
       if (active) {
-        const scored = await scoreWithVersion(res, active, ctx.payload.imageIds, ctx.progress);
+        const { scored } = await scoreWithVersion(res, active, ctx.payload.imageIds, ctx.progress);
         return { modelVersion: active.id, embedded: scored, scored };
       }
       const images = await repo.imagesById(res.db, ctx.payload.imageIds);
