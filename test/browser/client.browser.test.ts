@@ -1,13 +1,15 @@
 /**
  * The web client, driven in headless Chromium against the real API (fresh database, port 0):
  * keyboard labeling, the window/level shader, an expired session that must not lose a vote, and the lead
- * resolving a tie. Screenshots of every page go to test-artifacts/ and docs/screenshots/.
+ * resolving a tie. Every page runs under a strict CSP (no inline styles or scripts) and must log no error.
+ * Screenshots of every page go to test-artifacts/ and docs/screenshots/.
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp, type TestUser } from '../harness.ts';
 import {
+  enforceStrictCsp,
   ensureClientBuilt,
   launch,
   screenshot,
@@ -41,6 +43,7 @@ async function poll<T>(what: string, fn: () => Promise<T | undefined | false>, m
 
 async function openAs(user: TestUser, path = '/'): Promise<{ page: Page; problems: PageProblems }> {
   const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+  await enforceStrictCsp(context);
   const page = await context.newPage();
   const problems = watchProblems(page);
   await page.goto(app.url + path);
@@ -138,6 +141,33 @@ describe('web client in Chromium', () => {
       assert.deepEqual([...votes[0].anomalies].sort(), [...v.anomalies].sort());
     }
     assert.equal(await page.locator('outbox-status li[data-state="sent"]').count(), 3);
+
+    // Backspace goes back to the previous image with the vote filled in; Enter replaces that vote.
+    await page.keyboard.press('Backspace');
+    await poll('the previous image', async () => (await currentName(page)) === voted[2].name);
+    await waitForImage(page);
+    assert.equal(
+      await page.getByRole('button', { name: 'Abnormal', exact: true }).getAttribute('aria-pressed'),
+      'true',
+    );
+    await page.keyboard.press('n');
+    await page.keyboard.press('Enter');
+    const changed = await poll('the changed vote', async () => {
+      const [v] = await votesOf(byName.get(voted[2].name)!, lead);
+      return v?.verdict === 'normal' ? v : undefined;
+    });
+    assert.deepEqual(changed.anomalies, ['ink_fluctuations']);
+    const history = await app.request<any[]>(
+      'GET',
+      `/api/images/${byName.get(voted[2].name)}/votes/history`,
+      {
+        token: lead.token,
+      },
+    );
+    assert.deepEqual(
+      history.body.map((v) => v.verdict),
+      ['abnormal', 'normal'],
+    );
     assert.deepEqual(problems.errors, []);
     await page.context().close();
   });
