@@ -33,7 +33,9 @@ import { importFolder } from './import.ts';
 export interface DemoOptions {
   url: string;
   adminUser?: string;
-  adminPassword: string;
+  /** Sign in as the admin with this password, or use `adminToken` (the API's demo endpoint passes its caller's). */
+  adminPassword?: string;
+  adminToken?: string;
   /** Where the synthetic TIFFs are written (a `demo-synth` folder is created inside). */
   dataDir: string;
   seed?: number;
@@ -65,7 +67,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   const gen = await generateDataset({ out: folder, seed, scale: 'small', workers: 0 });
   const truth = truthByName(parseManifest(readFileSync(gen.manifestPath, 'utf8')));
 
-  const admin = await login(url, o.adminUser ?? 'admin', o.adminPassword);
+  const admin =
+    o.adminToken ??
+    (await login(url, o.adminUser ?? 'admin', o.adminPassword ?? missing('an admin password or token')));
   log(`importing ${gen.images} images into ${gen.plan.bundles.length} bundles …`);
   const imp = await importFolder({ folder, bundleFromDir: true, url, token: admin, concurrency: 2 });
   if (imp.rejected.length + imp.failed.length > 0) {
@@ -158,6 +162,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   }
   report.statuses = await statusCounts(url, admin);
   return report;
+}
+
+function missing(what: string): never {
+  throw new Error(`runDemo needs ${what}`);
 }
 
 async function listImages(

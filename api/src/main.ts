@@ -32,7 +32,10 @@ async function main() {
       const line = generated
         ? `First start: created user "admin" with password ${password} — it is shown only this once.`
         : 'First start: created user "admin" with the password from PLATINA_ADMIN_PASSWORD.';
-      console.log(`\n  ${line}\n  Load demo data: npm run demo (or the button on the admin page).\n`);
+      const demo = generated ? `PLATINA_ADMIN_PASSWORD=${password} npm run demo` : 'npm run demo';
+      console.log(
+        `\n  ${line}\n  Load demo data: ${demo} (in a second terminal), or the button on the admin page.\n`,
+      );
     },
   });
   const where = config.databaseUrl ? 'PostgreSQL' : `embedded PostgreSQL in ${config.dataDir}/db`;

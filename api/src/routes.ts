@@ -15,6 +15,7 @@ import { exportsRoutes } from './exports/exports.routes.ts';
 import { imagesRoutes } from './images/images.routes.ts';
 import { bundlesRoutes } from './bundles/bundles.routes.ts';
 import { datasetRoutes } from './dataset/dataset.routes.ts';
+import { demoRoutes } from './demo/demo.routes.ts';
 
 /**
  * Every router of the API. A resource adds its router here; the role × endpoint matrix test
@@ -38,4 +39,5 @@ export const ROUTERS: Router[] = [
   imagesRoutes,
   bundlesRoutes,
   datasetRoutes,
+  demoRoutes,
 ];
