@@ -1,6 +1,6 @@
 /**
  * `npm run cv -- --method 1|2|3|4|all --data DIR [--size HxW] [--out file.json] [--seed N] [--epochs N]
- *  [--batch N] [--class-weights balanced] [--cache DIR] [--workers N] [--train-workers N]`
+ *  [--batch N] [--class-weights balanced] [--cache DIR] [--workers N] [--train-workers N] [--images-per-batch N]`
  *
  * The paper's experiment (sections 2.3–3.2) on a dataset folder with `manifest.csv` (e.g. from `npm run synth`):
  * embeds every image × 4 flips per method (cached), runs leave-one-bundle-out cross-validation of the head,
@@ -25,7 +25,7 @@ import { formatTable1 } from './cv/table.ts';
 export const CPU_DEFAULT_SIZE = '256x128';
 
 const USAGE =
-  'usage: npm run cv -- --method 1|2|3|4|all --data DIR [--size HxW] [--out file.json] [--seed N] [--epochs N] [--batch N] [--class-weights balanced] [--cache DIR] [--workers N] [--train-workers N]';
+  'usage: npm run cv -- --method 1|2|3|4|all --data DIR [--size HxW] [--out file.json] [--seed N] [--epochs N] [--batch N] [--class-weights balanced] [--cache DIR] [--workers N] [--train-workers N] [--images-per-batch N]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
       cache: { type: 'string' },
       workers: { type: 'string' },
       'train-workers': { type: 'string' },
+      'images-per-batch': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
       classWeights,
     },
     workers: int('workers', values.workers),
+    imagesPerBatch: int('images-per-batch', values['images-per-batch']),
     // Folds are independent: one per core, each with a single-threaded session (results identical to serial).
     trainWorkers: int('train-workers', values['train-workers']) ?? availableParallelism(),
     log,
