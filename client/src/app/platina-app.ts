@@ -27,7 +27,7 @@ const ROUTES: Route[] = [
   {
     path: '/label',
     label: 'Label',
-    roles: ['expert', 'lead', 'admin'],
+    roles: ['expert', 'lead'],
     render: () => html`<label-page></label-page>`,
   },
   {

@@ -5,7 +5,13 @@ import { Task } from '@lit/task';
 import { apiContext } from '../context.ts';
 import { describeError, type ApiClient } from '../data/api-client.ts';
 import { listAnomalyTypes } from '../data/anomaly-types.ts';
-import { getConsensus, posteriorOf, resolveImage, reviewQueue } from '../data/consensus.ts';
+import {
+  getConsensus,
+  posteriorOf,
+  resolveImage,
+  reviewQueue,
+  withdrawResolution,
+} from '../data/consensus.ts';
 import { getDatasetStats, getImage } from '../data/images.ts';
 import { listVotes, voteHistory } from '../data/votes.ts';
 import {
@@ -304,6 +310,13 @@ export class ReviewPage extends LitElement {
           ></textarea>
         </p>
         <button class="primary" ?disabled=${this.busy} @click=${() => this.resolve(d.image)}>Resolve</button>
+        ${
+          c?.method === 'lead'
+            ? html`<button ?disabled=${this.busy} @click=${() => this.withdraw(d.image)}>
+                Return to the vote rule
+              </button>`
+            : nothing
+        }
         <p class="error" role="alert">${this.message}</p>
       </div>
       <div class="card">
@@ -344,6 +357,19 @@ export class ReviewPage extends LitElement {
       if (this.selected === image.id) this.loaded = loaded;
     } catch (err) {
       if (this.selected === image.id) this.message = describeError(err);
+    }
+  }
+
+  private async withdraw(image: Pick<ImageDto, 'id'>): Promise<void> {
+    this.busy = true;
+    try {
+      await withdrawResolution(this.api, image.id);
+      this.queue.run();
+      this.detail.run();
+    } catch (err) {
+      this.message = describeError(err);
+    } finally {
+      this.busy = false;
     }
   }
 
