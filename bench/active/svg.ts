@@ -66,7 +66,8 @@ export function lineChart(o: ChartOptions): string {
     ...(s.band ?? []).flatMap((b) => [b.lo, b.hi]),
   ]);
   if (o.reference) ys.push(o.reference.y);
-  const xMax = niceTicks(0, Math.max(1, ...xs)).at(-1)!;
+  const xTicks = niceTicks(0, Math.max(1, ...xs), 8);
+  const xMax = xTicks.at(-1)!;
   const yTicksAuto = niceTicks(Math.min(...ys), Math.max(...ys), 6);
   const yMin = o.yMin ?? yTicksAuto[0];
   const yMax = o.yMax ?? yTicksAuto.at(-1)!;
@@ -83,7 +84,7 @@ export function lineChart(o: ChartOptions): string {
   if (o.subtitle) out.push(`<text x="${m.left}" y="44" fill="#555">${esc(o.subtitle)}</text>`);
 
   // Grid and ticks.
-  for (const t of niceTicks(0, xMax)) {
+  for (const t of xTicks) {
     out.push(
       `<line x1="${f(X(t))}" y1="${m.top}" x2="${f(X(t))}" y2="${m.top + ph}" stroke="#eee"/>`,
       `<text x="${f(X(t))}" y="${m.top + ph + 18}" text-anchor="middle" fill="#333">${t}</text>`,
@@ -113,9 +114,11 @@ export function lineChart(o: ChartOptions): string {
   }
   if (o.reference) {
     const y = f(Y(o.reference.y));
+    const w = o.reference.label.length * 6.6 + 10;
     out.push(
       `<line x1="${m.left}" y1="${y}" x2="${m.left + pw}" y2="${y}" stroke="#444" stroke-dasharray="6 4"/>`,
-      `<text x="${m.left + pw - 6}" y="${f(Y(o.reference.y) - 6)}" text-anchor="end" fill="#444">${esc(o.reference.label)}</text>`,
+      `<rect x="${m.left + 6}" y="${f(Y(o.reference.y) - 20)}" width="${f(w)}" height="16" fill="#fff" fill-opacity="0.85"/>`,
+      `<text x="${m.left + 11}" y="${f(Y(o.reference.y) - 7)}" fill="#444">${esc(o.reference.label)}</text>`,
     );
   }
   for (const mk of o.markers ?? []) {
