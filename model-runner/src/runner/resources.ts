@@ -249,7 +249,11 @@ export class RunnerResources {
     });
   }
 
-  async close(): Promise<void> {
-    if (this.ownsCompute) await this.compute.terminate();
+  /**
+   * Stop the compute thread when it is idle within `waitMs`; a thread still inside onnxruntime is left to
+   * the process's exit (killing it there would abort the process).
+   */
+  async close(waitMs = 5000): Promise<void> {
+    if (this.ownsCompute) await this.compute.terminate(waitMs);
   }
 }
