@@ -183,37 +183,3 @@ export async function takeLease(tx: Transaction<DB>, imageId: string, userId: st
     .onConflict((oc) => oc.columns(['image_id', 'user_id']).doUpdateSet({ expires_at: expires }))
     .execute();
 }
-
-/** The contract's image object, read for the image the queue hands out. */
-export function imageForQueue(db: Exec, imageId: string) {
-  return db
-    .selectFrom('images as i')
-    .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
-    .leftJoin('image_consensus as c', 'c.image_id', 'i.id')
-    .select([
-      'i.id',
-      'b.name as bundle',
-      'i.name',
-      'i.width',
-      'i.height',
-      'i.bit_depth',
-      'i.sha256',
-      'i.created_at',
-      'c.status',
-      'i.px_min',
-      'i.px_max',
-      'i.p0_01',
-      'i.p99_99',
-    ])
-    .where('i.id', '=', imageId)
-    .executeTakeFirstOrThrow();
-}
-
-export function predictionOf(db: Exec, imageId: string, modelVersion: string) {
-  return db
-    .selectFrom('predictions')
-    .select(['model_version', 'p_abnormal'])
-    .where('image_id', '=', imageId)
-    .where('model_version', '=', modelVersion)
-    .executeTakeFirst();
-}

@@ -2,33 +2,15 @@ import type { Transaction } from 'kysely';
 import type { DB } from '../../../lib/db/schema.ts';
 import type { AuthUser, Services } from '../http/context.ts';
 import { getSettings, type Settings } from '../settings/settings.service.ts';
+import { getImage, type ImageDto } from '../images/images.service.ts';
 import * as repo from './queue.repository.ts';
 
-/** The contract's image object. `status` is never a decided one here: the queue hands out open images only. */
-export interface QueueImageDto {
-  id: string;
-  bundle: string;
-  name: string;
-  width: number;
-  height: number;
-  bitDepth: number;
-  sha256: string;
-  createdAt: string;
-  status: string;
-  stats: { min: number; max: number; p0_01: number; p99_99: number };
-  /** Only when the `showModelHint` setting allows it: votes are blind to the model otherwise. */
-  prediction: { modelVersion: string; pAbnormal: number } | null;
-  leaseExpiresInSeconds: number;
-}
-
 /**
- * The next image for an expert, or null when none is open for them. In one transaction: their own live
- * lease first (a reload must not skip an image); otherwise the first claimable candidate of, in turn,
- * the model's priority order, started images, fresh images spread across bundles — first among images
- * nobody else holds a lease on, then among those with fewer leases than votes they still need. A claim
- * locks the image row with SKIP LOCKED and re-checks, so two experts asking at the same moment get
- * different images whenever enough are open, and no image goes out more often than it needs votes.
+ * The contract's image object, built by the images module (the same blindness: experts see the model's
+ * prediction only when `showModelHint` is on), plus how long the lease holds the image for the caller.
  */
+export type QueueImageDto = ImageDto & { leaseExpiresInSeconds: number };
+
 const CLAIM_ROUNDS = 5;
 
 async function claimNext(
@@ -80,23 +62,5 @@ export async function nextImage(
     if (!attempt.sawLocked) break;
   }
   if (!claimed) return null;
-  const row = await repo.imageForQueue(services.db, claimed.id);
-  const model = claimed.settings.showModelHint ? await repo.activeModelVersion(services.db) : null;
-  const prediction = model ? await repo.predictionOf(services.db, claimed.id, model) : undefined;
-  return {
-    id: row.id,
-    bundle: row.bundle,
-    name: row.name,
-    width: row.width,
-    height: row.height,
-    bitDepth: row.bit_depth,
-    sha256: row.sha256,
-    createdAt: row.created_at.toISOString(),
-    status: row.status === 'pending' ? 'pending' : 'unlabeled',
-    stats: { min: row.px_min, max: row.px_max, p0_01: row.p0_01, p99_99: row.p99_99 },
-    prediction: prediction
-      ? { modelVersion: prediction.model_version, pAbnormal: prediction.p_abnormal }
-      : null,
-    leaseExpiresInSeconds: repo.LEASE_MINUTES * 60,
-  };
+  return { ...(await getImage(services, user, claimed.id)), leaseExpiresInSeconds: repo.LEASE_MINUTES * 60 };
 }
