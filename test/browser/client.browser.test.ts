@@ -217,6 +217,14 @@ describe('web client in Chromium', () => {
       const { page } = await openAs(expert);
       const name = await waitForImage(page);
       const imageId = images.find((i) => i.name === name)!.id;
+      // Let the prefetch settle first: a 401 on a prefetch request before Enter would (rightly) show the login
+      // page before there is a vote to keep.
+      const labelPage = await page.locator('label-page').elementHandle();
+      await page.waitForFunction(
+        (el: any) => !el.prefetching && el.upcoming.every((s: any) => s.loaded || s.error),
+        labelPage,
+        { timeout: 30_000 },
+      );
       // Revoke the token behind the client's back, as an expiry would.
       const token = await page.evaluate(
         () => JSON.parse(sessionStorage.getItem('platina.session')!).token as string,
