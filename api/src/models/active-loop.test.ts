@@ -50,6 +50,8 @@ describe('active loop', () => {
   });
 
   test('new uploads are embedded by one job for the batch; nothing is enqueued once they are', async () => {
+    // The scheduler never waits for the backbone to load: until it has, it enqueues nothing.
+    await runner.resources.backbone();
     const jobId = await runner.scheduler.embedNewImages();
     assert.ok(jobId);
     const job = await app.request('GET', `/api/jobs/${jobId}`, { token: lead.token });
