@@ -23,8 +23,9 @@ export interface CrossValidateInput {
   /** Head training options beyond the seed (epochs, batch size, class weights, backbone fc …). */
   training?: Omit<TrainHeadOptions, 'seed' | 'onEpoch'>;
   /**
-   * Trainings run at once, each in its own worker thread with a single-threaded ONNX Runtime session (default 1:
-   * in this thread). Results are identical either way; with workers, progress is reported per finished training.
+   * Worker threads for the trainings (each with a single-threaded ONNX Runtime session); 0 or absent: train in this
+   * thread. Results are identical either way. With workers, the calling thread stays free (the API's event loop, when
+   * the runner lives in the server process) and progress is reported per finished training instead of per epoch.
    */
   workers?: number;
   /** Progress 0..1 over all trainings, with a message (per epoch, or per training with workers). */
@@ -70,11 +71,11 @@ export async function trainAndCrossValidate(input: CrossValidateInput): Promise<
   const doFinal = input.trainFinal ?? true;
   if (doCv && names.length < 2) throw new Error('leave-one-bundle-out needs at least two bundles');
   const epochs = input.training?.epochs ?? 50;
-  const workers = Math.max(1, input.workers ?? 1);
+  const workers = Math.max(0, Math.floor(input.workers ?? 0));
   const options = {
     ...input.training,
     seed: input.seed,
-    ...(workers > 1 ? { threads: input.training?.threads ?? 1 } : {}),
+    ...(workers > 0 ? { threads: input.training?.threads ?? 1 } : {}),
   };
   const labels8 = Uint8Array.from({ length: labels.length }, (_, i) => labels[i]);
   const tasks: (FoldTask & { what: string })[] = [];
@@ -110,7 +111,7 @@ export async function trainAndCrossValidate(input: CrossValidateInput): Promise<
 
   let done = 0;
   const outcomes: FoldOutcome[] = [];
-  if (workers === 1) {
+  if (workers === 0) {
     for (const { what, ...task } of tasks) {
       outcomes.push(
         await trainFold(task, (r) =>
