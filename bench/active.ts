@@ -84,6 +84,7 @@ if (values['only-ceiling']) {
   const file = path.join(root, 'bench/results/active.json');
   const json = JSON.parse(readFileSync(file, 'utf8'));
   json.ceiling = await ceiling(data, HELD_OUT_SETS, ceilingOptions);
+  json.summary = summarize(json.perSeed, orders);
   writeFileSync(file, JSON.stringify(json, null, 1) + '\n');
   if (!values['no-docs']) writeDocs(root, json);
   log('ceiling written');

@@ -257,6 +257,40 @@ function markdown(json: any): string {
   );
   L('"stays", with "first" in brackets where it differs.');
   L();
+  const random = summary.orders.find((o) => o.order === 'random');
+  if (summary.seeds > 1 && random) {
+    L(
+      `On the seed-averaged curves (target ${pct(summary.target.mean)}, "stays"): ` +
+        summary.orders
+          .map((o) => {
+            const saving =
+              o.meanCurveStays !== null && random.meanCurveStays
+                ? 1 - o.meanCurveStays / random.meanCurveStays
+                : null;
+            return `${ORDER_STYLE[o.order]?.label ?? o.order} ${o.meanCurveStays === null ? 'never reaches it' : `${o.meanCurveStays} labels`}${o.order !== 'random' && saving !== null ? ` (${pct(saving, 0)} fewer than random)` : ''}`;
+          })
+          .join(', ') +
+        '.',
+    );
+    L();
+  }
+  // How noisy one curve is: mean |change| between consecutive retrains over the second half of the labels, where
+  // the training set grows by only a few percent per retrain and any large swing is training noise.
+  const jitter = stat(
+    perSeed.flatMap((seed) =>
+      seed.orders.flatMap((o) => {
+        const half = o.curve.filter((p) => p.labels >= seed.totalLabels / 2);
+        return half.slice(1).map((p, k) => Math.abs(p.balancedAccuracy - half[k].balancedAccuracy));
+      }),
+    ),
+  );
+  if (jitter) {
+    L(
+      `Noise: over the second half of the labels, balanced accuracy moves by ${pct(jitter.mean)} on average from one retrain to the ` +
+        `next (25 more labels, ~2 % more training images): differences between orders smaller than that are not findings.`,
+    );
+    L();
+  }
   L('## Label errors the review catches');
   L();
   L(
@@ -265,19 +299,28 @@ function markdown(json: any): string {
       `contradicts their consensus; label errors among its top K (mean over seeds, min–max):`,
   );
   L();
-  L('| K | model-vs-consensus review | expert-split first (no model) | K random images (expected) |');
-  L('| ---: | ---: | ---: | ---: |');
+  const range = (x: Stat | null) => (x === null ? '—' : `${x.mean.toFixed(1)} (${x.min}–${x.max})`);
+  L(
+    '| K | review, in-sample scores | review, out-of-fold scores | expert-split first (no model) | K random (expected) |',
+  );
+  L('| ---: | ---: | ---: | ---: | ---: |');
   for (const r of summary.review) {
     L(
-      `| ${r.k} | ${r.caught.mean.toFixed(1)} (${r.caught.min}–${r.caught.max}) | ${r.caughtBySplit.mean.toFixed(1)} (${r.caughtBySplit.min}–${r.caughtBySplit.max}) | ${r.expectedRandom.mean.toFixed(1)} |`,
+      `| ${r.k} | ${range(r.caught)} | ${range(r.caughtOutOfFold)} | ${range(r.caughtBySplit)} | ${r.expectedRandom.mean.toFixed(1)} |`,
     );
   }
   L();
   L(
-    'The model here is the one trained on every resolved image (in-sample scores, as the runner scores its own',
+    'In-sample: the final model, trained on every resolved image, scores them (what the runner does with its own',
   );
   L(
-    'training images); it partly memorises wrong labels, so this count is a lower bound for out-of-fold scores.',
+    'training images); it partly memorises wrong labels. Out-of-fold: each pool bundle scored by a head trained on',
+  );
+  L(
+    'the other pool bundles (model-runner/src/cv, same epochs), so no image is judged by a model that learned its own',
+  );
+  L(
+    "label. The review score is Platina's c = max(0, 2q − 1), q = P(the verdict the consensus did not choose).",
   );
   L();
   const ceilingRows: CeilingRow[] | null = json.ceiling ?? null;
@@ -323,7 +366,7 @@ function markdown(json: any): string {
       `  (mean sd ${s.embeddings.standardized.meanSd.toFixed(2)} around ${s.embeddings.standardized.meanOfMeans.toFixed(1)}), and on them the head predicts "normal" for every image — 50 %`,
     );
     L(
-      '  balanced accuracy even when trained on the whole pool with TRUE labels (measured; see "Limits" below).',
+      '  balanced accuracy even when trained on the whole pool with TRUE labels (see "What the head can learn" above).',
     );
   }
   L(
