@@ -221,6 +221,20 @@ function markdown(json: any): string {
     );
   } else L("Platina's order did not reach the target accuracy in every seed; see the table.");
   L();
+  const ceilings: CeilingRow[] = json.ceiling ?? [];
+  const used = ceilings.filter((r) => r.features === 'standardized').map((r) => r.balancedAccuracy);
+  if (used.length > 0 && Math.max(...used) < 0.7) {
+    L(
+      `**Read this as "not measurable here", not as "the ordering does not work".** On these embeddings the head is close ` +
+        `to chance: trained on the whole pool with the TRUE verdicts it reaches ${used.map((x) => pct(x)).join(', ')} on the three ` +
+        `held-out sets (see below), and random order with all labels reaches ${perSeed.map((x) => pct(x.target)).join(', ')}. ` +
+        'A target that low is met by luck early and lost again by noise late, so labels-to-reach says nothing about the ' +
+        'ordering. The cause is the backbone: the offline ResNet-34 is untrained (no ImageNet weights can be downloaded ' +
+        'here) and run at 224×112; a pretrained backbone (PLATINA_BACKBONE, model-runner/export-resnet34.py) is the ' +
+        'precondition for this benchmark to mean anything. Rerun `npm run bench:active` with one.',
+    );
+    L();
+  }
   L('Labels needed to reach the target (the accuracy random order reaches with all labels), per seed:');
   L();
   L(

@@ -114,11 +114,8 @@ export function lineChart(o: ChartOptions): string {
   }
   if (o.reference) {
     const y = f(Y(o.reference.y));
-    const w = o.reference.label.length * 6.6 + 10;
     out.push(
       `<line x1="${m.left}" y1="${y}" x2="${m.left + pw}" y2="${y}" stroke="#444" stroke-dasharray="6 4"/>`,
-      `<rect x="${m.left + 6}" y="${f(Y(o.reference.y) - 20)}" width="${f(w)}" height="16" fill="#fff" fill-opacity="0.85"/>`,
-      `<text x="${m.left + 11}" y="${f(Y(o.reference.y) - 7)}" fill="#444">${esc(o.reference.label)}</text>`,
     );
   }
   for (const mk of o.markers ?? []) {
@@ -131,6 +128,15 @@ export function lineChart(o: ChartOptions): string {
     out.push(
       `<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="2.2" stroke-linejoin="round"` +
         `${s.dashed ? ' stroke-dasharray="7 4"' : ''}/>`,
+    );
+  }
+
+  if (o.reference) {
+    // The reference's label goes over the lines, on a white patch, so it stays readable.
+    const w = o.reference.label.length * 6.6 + 10;
+    out.push(
+      `<rect x="${m.left + 6}" y="${f(Y(o.reference.y) - 20)}" width="${f(w)}" height="16" fill="#fff" fill-opacity="0.85"/>`,
+      `<text x="${m.left + 11}" y="${f(Y(o.reference.y) - 7)}" fill="#444">${esc(o.reference.label)}</text>`,
     );
   }
 
