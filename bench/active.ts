@@ -9,6 +9,7 @@
  * Options: --seeds N (default 3), --input HxW (default 224x112), --epochs N (default 10), --retrain-every N
  * (default 25), --dir DIR (dataset, default /tmp/platina-synth-full), --scale full|small, --orders a,b,c,
  * --threads N (head training, default 1), --jobs N (seeds run in parallel child processes, default 3),
+ * --method 2|3 (conversion, default 2), --out FILE (JSON, default bench/results/active.json),
  * --raw-features (no standardization of the embeddings, see bench/active/data.ts), --no-docs (write only the JSON).
  */
 import { spawn } from 'node:child_process';
@@ -31,6 +32,8 @@ const { values } = parseArgs({
     input: { type: 'string', default: '224x112' },
     epochs: { type: 'string', default: '10' },
     'raw-features': { type: 'boolean', default: false },
+    method: { type: 'string', default: '2' },
+    out: { type: 'string', default: 'bench/results/active.json' },
     'retrain-every': { type: 'string', default: '25' },
     dir: { type: 'string', default: '/tmp/platina-synth-full' },
     scale: { type: 'string', default: 'full' },
@@ -61,11 +64,12 @@ const data = await loadActiveDataset({
   inputSize: { height, width },
   cacheDir: path.join(values.dir!, '.bench-active'),
   standardize: !values['raw-features'],
+  method: values.method === '3' ? 3 : 2,
   log,
 });
 const abnormal = data.truth.reduce((s, t) => s + t, 0);
 log(
-  `${data.rows.length} images, ${abnormal} abnormal; embeddings ${height}×${width}, method 2 ` +
+  `${data.rows.length} images, ${abnormal} abnormal; embeddings ${height}×${width}, method ${data.method} ` +
     `(bounds ${data.bounds.lo}–${data.bounds.hi}), ${data.embedSeconds.toFixed(0)} s`,
 );
 
@@ -81,7 +85,7 @@ const seedOptions = (seed: number) => ({
 
 const ceilingOptions = { epochs, threads: Number(values.threads), seed: 0 };
 if (values['only-ceiling']) {
-  const file = path.join(root, 'bench/results/active.json');
+  const file = path.resolve(root, values.out!);
   const json = JSON.parse(readFileSync(file, 'utf8'));
   json.ceiling = await ceiling(data, HELD_OUT_SETS, ceilingOptions);
   json.summary = summarize(json.perSeed, orders);
@@ -171,6 +175,6 @@ function write(): void {
     perSeed,
   };
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-  writeFileSync(path.join(root, 'bench/results/active.json'), JSON.stringify(json, null, 1) + '\n');
+  writeFileSync(path.resolve(root, values.out!), JSON.stringify(json, null, 1) + '\n');
   if (!values['no-docs']) writeDocs(root, json);
 }

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { globalBounds, type StretchBounds } from '../../lib/imaging/conversions.ts';
+import { globalBounds, localBounds, type StretchBounds } from '../../lib/imaging/conversions.ts';
 import { createImagingPool } from '../../lib/imaging/imaging-pool.ts';
 import { parseManifest } from '../../lib/synth/manifest.ts';
 import type { ManifestRow as SynthManifestRow } from '../../lib/synth/manifest.ts';
@@ -35,7 +35,7 @@ export interface ActiveDataset {
   truth: Uint8Array;
   table: EmbeddingTable;
   inputSize: { height: number; width: number };
-  method: 2;
+  method: 2 | 3;
   bounds: StretchBounds;
   backbone: { description: string; untrained: boolean; hash: string };
   embedSeconds: number;
@@ -140,6 +140,8 @@ export async function loadActiveDataset(options: {
   cacheDir: string;
   /** Standardize each feature dimension (see {@link standardize}). */
   standardize: boolean;
+  /** Conversion (paper section 2.3): 2 = global bounds (the paper's best), 3 = each image's own bounds. */
+  method: 2 | 3;
   log: (m: string) => void;
 }): Promise<ActiveDataset> {
   const { dir, inputSize, cacheDir, log } = options;
@@ -165,7 +167,8 @@ export async function loadActiveDataset(options: {
       rows.map((r, i) => ({
         sha256: facts[i].sha256,
         source: { path: r.path },
-        conversion: { method: 2, global: bounds },
+        conversion:
+          options.method === 3 ? { method: 3, local: localBounds(facts[i]) } : { method: 2, global: bounds },
       })),
       (p) => {
         if (p.done === p.total || performance.now() - lastLog > 15_000) {
@@ -198,7 +201,7 @@ export async function loadActiveDataset(options: {
     truth: Uint8Array.from(rows, (r) => r.truth),
     table,
     inputSize,
-    method: 2,
+    method: options.method,
     bounds,
     backbone: { description: backbone.description, untrained: backbone.untrained, hash: backbone.hash },
     embedSeconds: (performance.now() - started) / 1000,

@@ -36,6 +36,7 @@ export interface ExperimentData {
   bundles: string[];
   truth: Uint8Array;
   table: EmbeddingTable;
+  method: 2 | 3;
 }
 
 export interface SeedResult {
@@ -160,7 +161,7 @@ export async function runSeed(data: ExperimentData, o: SeedOptions): Promise<See
     embeddings: sub,
     labels: resolvedImages.map((i) => reference.consensus[i]),
     bundles: resolvedImages.map((i) => data.bundles[i]),
-    method: 2,
+    method: data.method,
     seed,
     trainFinal: false,
     training: { epochs: o.epochs, threads: o.threads },

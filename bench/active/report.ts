@@ -370,7 +370,7 @@ function markdown(json: any): string {
     `  input ${s.embeddings.inputSize.replace('x', '×')} (height × width) instead of the paper's 2000×1000 (this 2-core machine), conversion method ${s.embeddings.method}`,
   );
   L(
-    `  with the paper's global bounds (${s.embeddings.bounds.lo}–${s.embeddings.bounds.hi}), ${s.embeddings.flips} flip variants per image, cached on disk.`,
+    `  ${s.embeddings.method === 3 ? "with each image's own 0.01/99.99 % bounds" : `with the paper's global bounds (${s.embeddings.bounds.lo}–${s.embeddings.bounds.hi})`}, ${s.embeddings.flips} flip variants per image, cached on disk.`,
   );
   if (s.embeddings.standardized) {
     L(
