@@ -6,7 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { collectTransferables, serializeError } from '../../../lib/imaging/worker-pool.ts';
-import { loadBackbone } from '../backbone/load.ts';
+import { extractFcWeights, loadBackbone, type Backbone } from '../backbone/load.ts';
 import { trainAndCrossValidate, type CrossValidateInput } from '../cv/cross-validate.ts';
 import type { EmbeddingKey, EmbeddingStore } from '../embeddings/cache.ts';
 import { Embedder, type EmbedItem } from '../embeddings/embedder.ts';
@@ -22,6 +22,19 @@ const noStore: EmbeddingStore = {
   put: async () => {},
 };
 
+/** One backbone per configuration: building the untrained ResNet-34 costs about a CPU-minute. */
+const backbones = new Map<string, Promise<Backbone>>();
+function backboneFor(env: NodeJS.ProcessEnv): Promise<Backbone> {
+  const key = JSON.stringify([env.PLATINA_BACKBONE, env.PLATINA_BACKBONE_SEED]);
+  let b = backbones.get(key);
+  if (!b) {
+    b = loadBackbone(env);
+    b.catch(() => backbones.delete(key));
+    backbones.set(key, b);
+  }
+  return b;
+}
+
 const embedders = new Map<string, Promise<Embedder>>();
 function embedderFor(
   env: NodeJS.ProcessEnv,
@@ -32,7 +45,7 @@ function embedderFor(
   if (!e) {
     e = (async () =>
       Embedder.create({
-        backbone: await loadBackbone(env),
+        backbone: await backboneFor(env),
         ep: await selectExecutionProvider(env, () => {}),
         inputSize,
         store: noStore,
@@ -45,7 +58,7 @@ function embedderFor(
 
 export const computeTasks = {
   async backbone(input: { env: NodeJS.ProcessEnv }) {
-    const b = await loadBackbone(input.env);
+    const b = await backboneFor(input.env);
     const ep = await selectExecutionProvider(input.env, () => {});
     return {
       hash: b.hash,
@@ -66,11 +79,18 @@ export const computeTasks = {
     return embedder.embed(input.items);
   },
 
+  /**
+   * Paper 2.4: the head's first layer starts from the backbone's own fc (512→1000) when it has one
+   * (a torchvision export); the untrained backbone's fc is random, so He init is used there instead.
+   */
   async crossValidate(
-    input: Omit<CrossValidateInput, 'onProgress'>,
+    input: Omit<CrossValidateInput, 'onProgress'> & { env: NodeJS.ProcessEnv },
     progress: (p: number, message: string) => void,
   ) {
-    return trainAndCrossValidate({ ...input, onProgress: progress });
+    const { env, ...cv } = input;
+    const backbone = await backboneFor(env);
+    const backboneFc = backbone.untrained ? null : (extractFcWeights(backbone.bytes) ?? null);
+    return trainAndCrossValidate({ ...cv, training: { ...cv.training, backboneFc }, onProgress: progress });
   },
 
   async score(input: { head: HeadParams; table: EmbeddingTable }): Promise<Float32Array> {
@@ -87,7 +107,7 @@ export const computeTasks = {
     backboneHash: string;
     metadata: Record<string, string>;
   }): Promise<Uint8Array> {
-    const backbone = await loadBackbone(input.env);
+    const backbone = await backboneFor(input.env);
     if (backbone.hash !== input.backboneHash) {
       throw Object.assign(
         new Error(

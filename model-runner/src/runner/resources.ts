@@ -106,7 +106,11 @@ export class RunnerResources {
     input: Omit<CrossValidateInput, 'onProgress'>,
     progress: (p: number, message: string) => void,
   ): Promise<CrossValidateResult> {
-    return this.compute.run('crossValidate', input, progress) as Promise<CrossValidateResult>;
+    return this.compute.run(
+      'crossValidate',
+      { ...input, env: { ...this.env } },
+      progress,
+    ) as Promise<CrossValidateResult>;
   }
 
   /** P(abnormal) of every image of `table` (unflipped variant), in the compute thread. */
