@@ -231,7 +231,10 @@ function markdown(json: any): string {
         'A target that low is met by luck early and lost again by noise late, so labels-to-reach says nothing about the ' +
         'ordering. The cause is the backbone: the offline ResNet-34 is untrained (no ImageNet weights can be downloaded ' +
         'here) and run at 224×112; a pretrained backbone (PLATINA_BACKBONE, model-runner/export-resnet34.py) is the ' +
-        'precondition for this benchmark to mean anything. Rerun `npm run bench:active` with one.',
+        'precondition for this benchmark to mean anything. Rerun `npm run bench:active` with one. Without one, method 3 ' +
+        "(each image's own bounds) is the better bet: the leave-one-bundle-out CV in " +
+        'bench/results/cv-synthetic-cpu-128x64.json gives 70 % for method 3 against 50 % for method 2 on the same ' +
+        'untrained backbone; `npm run bench:active -- --method 3` runs the replay on it (about 1 h here; not run yet).',
     );
     L();
   }
