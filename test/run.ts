@@ -32,6 +32,8 @@ const browser = all.filter((f) => f.endsWith('.browser.test.ts'));
 const integration = all.filter((f) => !browser.includes(f) && usesDb(f));
 const unit = all.filter((f) => !browser.includes(f) && !integration.includes(f));
 
+const totals = { passed: 0, failed: 0, skipped: 0 };
+
 function run(label: string, files: string[], env: Record<string, string>): Promise<boolean> {
   if (files.length === 0) return Promise.resolve(true);
   console.log(`\n=== ${label}: ${files.length} file(s) ===`);
@@ -39,9 +41,25 @@ function run(label: string, files: string[], env: Record<string, string>): Promi
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-      { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...env } },
+      { cwd: ROOT, stdio: ['inherit', 'pipe', 'inherit'], env: { ...process.env, ...env } },
     );
-    child.on('exit', (code) => resolve(code === 0));
+    // Pass the output through and add up the runner's closing counts for one summary line.
+    let tail = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      tail = (tail + chunk.toString()).slice(-4000);
+    });
+    child.on('exit', (code) => {
+      for (const key of ['pass', 'fail', 'skipped'] as const) {
+        const m = new RegExp(`^ℹ ${key} (\\d+)$`, 'm').exec(tail);
+        const n = m ? Number(m[1]) : 0;
+        if (key === 'pass') totals.passed += n;
+        else if (key === 'fail') totals.failed += n;
+        else totals.skipped += n;
+      }
+      if (code !== 0 && !/^ℹ fail [1-9]/m.test(tail)) totals.failed += 1; // crashed before reporting
+      resolve(code === 0);
+    });
   });
 }
 
@@ -69,4 +87,5 @@ results.push([
 
 console.log('\n=== summary ===');
 for (const [label, ok] of results) console.log(`${ok ? 'PASS' : 'FAIL'}  ${label}`);
+console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(results.every(([, ok]) => ok) ? 0 : 1);
