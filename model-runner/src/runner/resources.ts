@@ -63,7 +63,7 @@ export class RunnerResources {
     this.db = o.db;
     this.logger = o.logger;
     this.dataDir = o.dataDir;
-    this.env = o.env ?? process.env;
+    this.env = withInputSizeDefault(o.env ?? process.env, o.logger);
     this.inputSize = parseInputSize(this.env.PLATINA_INPUT_SIZE);
     this.store = new DbEmbeddingStore(o.db);
     this.compute = o.compute ?? new ComputeThread();
@@ -260,4 +260,26 @@ export class RunnerResources {
   async close(waitMs = 5000): Promise<void> {
     if (this.ownsCompute) await this.compute.terminate(waitMs);
   }
+}
+
+/**
+ * The paper's 2000×1000 input costs about 147 GMAC per embedding, four flips per image: hours for a few hundred
+ * images on a CPU. Unless PLATINA_INPUT_SIZE is set, the runner takes the paper's size with a GPU provider
+ * (PLATINA_EP=webgpu|cuda) and 448×224 otherwise, and logs which. The whole runner (and its compute thread)
+ * reads the size from the returned environment, so embeddings, training and export agree on it.
+ */
+export function withInputSizeDefault(
+  env: NodeJS.ProcessEnv,
+  logger: { info: (obj: object, msg: string) => void },
+): NodeJS.ProcessEnv {
+  if (env.PLATINA_INPUT_SIZE?.trim()) return env;
+  const gpu = env.PLATINA_EP === 'webgpu' || env.PLATINA_EP === 'cuda';
+  const size = gpu ? '2000x1000' : '448x224';
+  logger.info(
+    { inputSize: size },
+    gpu
+      ? `input size ${size} (the paper's)`
+      : `input size ${size}: the paper's 2000x1000 is unaffordable on a CPU; set PLATINA_INPUT_SIZE (and PLATINA_EP=webgpu) to change it`,
+  );
+  return { ...env, PLATINA_INPUT_SIZE: size };
 }
