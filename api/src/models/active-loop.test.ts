@@ -90,7 +90,7 @@ describe('active loop', () => {
       .executeTakeFirstOrThrow();
     assert.equal(job.kind, 'train');
     assert.equal(job.key, 'train:auto');
-    assert.deepEqual(job.payload, { method: 1, crossValidate: false, auto: true, force: false, seed: 0 });
+    assert.deepEqual(job.payload, { method: 2, crossValidate: false, auto: true, force: false, seed: 0 });
 
     const ran = await runner.jobs.drain();
     assert.deepEqual(

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { enqueue } from '../../../lib/jobs/queue.ts';
+import { DEFAULT_METHOD } from '../../../lib/jobs/payloads.ts';
 import { computePriority, coverageFrom } from '../priority/priority.ts';
 import * as repo from './repository.ts';
 import type { RunnerResources } from './resources.ts';
@@ -57,7 +58,7 @@ export class Scheduler {
     const job = await enqueue(
       db,
       'train',
-      { method: active?.method ?? 1, crossValidate: false, auto: true },
+      { method: active?.method ?? DEFAULT_METHOD, crossValidate: false, auto: true },
       { key: 'train:auto' },
     );
     if (job)
@@ -167,7 +168,7 @@ export class Scheduler {
                 .whereRef('e.sha256', '=', 'i.sha256')
                 .where('e.backbone_hash', '=', backbone.hash)
                 .where('e.input_size', '=', this.res.inputSizeKey)
-                .where('e.method', '=', 1)
+                .where('e.method', '=', DEFAULT_METHOD)
                 .where('e.flip', '=', 0),
             ),
           ),

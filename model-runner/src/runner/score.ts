@@ -1,5 +1,5 @@
 import { stillHeld } from '../../../lib/jobs/queue.ts';
-import { EmbedPayload, ScorePayload } from '../../../lib/jobs/payloads.ts';
+import { DEFAULT_METHOD, EmbedPayload, ScorePayload } from '../../../lib/jobs/payloads.ts';
 import {
   JobAbandoned,
   PermanentJobError,
@@ -128,7 +128,7 @@ export function embedHandler(res: RunnerResources): JobHandler<EmbedPayload> {
         return { modelVersion: active.id, embedded: scored, scored };
       }
       const images = await repo.imagesById(res.db, ctx.payload.imageIds);
-      const vectors = await res.embeddings(images, 1, await repo.datasetBounds(res.db), {
+      const vectors = await res.embeddings(images, DEFAULT_METHOD, await repo.datasetBounds(res.db), {
         onProgress: (d, t) => ctx.progress(d / t, `embedding ${d}/${t} images`),
       });
       return { modelVersion: null, embedded: vectors.size, scored: 0 };
