@@ -183,3 +183,31 @@ export async function takeLease(tx: Transaction<DB>, imageId: string, userId: st
     .onConflict((oc) => oc.columns(['image_id', 'user_id']).doUpdateSet({ expires_at: expires }))
     .execute();
 }
+
+/**
+ * The labeling page's progress: votes the expert cast today (UTC, each image once, re-votes included only
+ * once) and images still open for them — they need votes and the expert has not voted on them (leases
+ * of others are ignored: a leased image still counts as work left).
+ */
+export async function progressFor(
+  db: Exec,
+  userId: string,
+  votesRequired: number,
+): Promise<{ votedToday: number; remaining: number }> {
+  const today = await db
+    .selectFrom('votes')
+    .select(sql<string>`count(distinct image_id)`.as('n'))
+    .where('user_id', '=', userId)
+    .where('created_at', '>=', sql<Date>`date_trunc('day', now() at time zone 'utc') at time zone 'utc'`)
+    .executeTakeFirstOrThrow();
+  const left = await db
+    .selectFrom('images as i')
+    .leftJoin('image_consensus as c', 'c.image_id', 'i.id')
+    .select(sql<string>`count(*)`.as('n'))
+    .where(
+      sql<boolean>`${needed(votesRequired)} > 0
+        and not exists (select 1 from votes v where v.image_id = i.id and v.user_id = ${userId})`,
+    )
+    .executeTakeFirstOrThrow();
+  return { votedToday: Number(today.n), remaining: Number(left.n) };
+}

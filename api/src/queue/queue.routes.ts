@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { allow, userOf } from '../http/roles.ts';
 import { IdParam, inputOf, validate } from '../http/validate.ts';
-import { nextImage } from './queue.service.ts';
+import { nextImage, queueStats } from './queue.service.ts';
 
 // `exclude`: ids the client already holds (current + prefetched images, votes still on their way), comma
 // separated, so it can prefetch "the next images of the queue" with this one-image endpoint (client, issue 5).
@@ -16,13 +16,12 @@ const NextInput = {
   }),
 };
 
-export const queueRoutes = new Router({ prefix: '/api/queue' }).get(
-  '/next',
-  allow('expert', 'lead'),
-  validate(NextInput),
-  async (ctx) => {
+export const queueRoutes = new Router({ prefix: '/api/queue' })
+  .get('/next', allow('expert', 'lead'), validate(NextInput), async (ctx) => {
     const image = await nextImage(ctx.services, userOf(ctx), new Set(inputOf(ctx, NextInput).query.exclude));
     if (image) ctx.body = image;
     else ctx.status = 204;
-  },
-);
+  })
+  .get('/stats', allow('expert', 'lead'), async (ctx) => {
+    ctx.body = await queueStats(ctx.services, userOf(ctx));
+  });

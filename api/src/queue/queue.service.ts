@@ -64,3 +64,9 @@ export async function nextImage(
   if (!claimed) return null;
   return { ...(await getImage(services, user, claimed.id)), leaseExpiresInSeconds: repo.LEASE_MINUTES * 60 };
 }
+
+/** `GET /api/queue/stats`: what the expert did today and how much is left for them. */
+export async function queueStats(services: Services, user: AuthUser) {
+  const settings = await getSettings(services.db);
+  return repo.progressFor(services.db, user.id, settings.votesRequired);
+}

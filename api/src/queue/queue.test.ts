@@ -109,3 +109,21 @@ describe('GET /api/queue/next', () => {
     assert.match(r.body.detail, /this needs the role expert or lead; you are admin/);
   });
 });
+
+describe('GET /api/queue/stats', () => {
+  test("counts the expert's images voted today and the open images they have not voted on", async () => {
+    const [e] = await experts(1);
+    const before = (await app.request('GET', '/api/queue/stats', { token: e.token })).body;
+    assert.equal(before.votedToday, 0);
+    const ids = await buildImages(db(), { bundle: 'stats', count: 3 });
+    const after1 = (await app.request('GET', '/api/queue/stats', { token: e.token })).body;
+    assert.equal(after1.remaining, before.remaining + 3);
+
+    await vote(e, ids[0]!, 'normal');
+    await vote(e, ids[0]!, 'abnormal'); // a re-vote on the same image counts once
+    await vote(e, ids[1]!, 'normal');
+    const r = await app.request('GET', '/api/queue/stats', { token: e.token });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body, { votedToday: 2, remaining: after1.remaining - 2 });
+  });
+});
