@@ -8,6 +8,8 @@ import { tinyBackbone } from '../model-runner/src/backbone/fixtures.ts';
 import { sha256Hex } from '../model-runner/src/backbone/load.ts';
 import { mulberry32, fillNormal } from '../model-runner/src/onnx/random.ts';
 import { startTestApp } from '../test/harness.ts';
+import { DEFAULT_METHOD } from '../lib/jobs/payloads.ts';
+import { boundsTag } from '../model-runner/src/runner/embedding-store.ts';
 
 /**
  * Issue 7: "with cached embeddings, the time from the vote that completes a retrain batch to updated
@@ -88,7 +90,9 @@ export default async function run(): Promise<BenchReport> {
               sha256: im.sha256,
               backbone_hash: backboneHash,
               input_size: '64x32',
-              method: 1 as const,
+              // The first (automatic) training uses the default method; every image has bounds 1700–2800.
+              method: DEFAULT_METHOD,
+              bounds: boundsTag({ method: DEFAULT_METHOD, globalBounds: { lo: 1700, hi: 2800 } }),
               flip: flip as 0 | 1 | 2 | 3,
               vector: Buffer.from(v.buffer),
             };
