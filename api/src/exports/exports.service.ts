@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { sortAnomalies } from '../../../lib/consensus/rule.ts';
 import type { Services } from '../http/context.ts';
-import { activeModelVersion } from '../queue/queue.repository.ts';
+import { activeModelVersion } from '../models/models.repository.ts';
 import * as repo from './exports.repository.ts';
 
 /**

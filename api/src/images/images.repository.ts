@@ -140,14 +140,3 @@ export async function imageFile(db: Exec, id: string) {
     .where('id', '=', id)
     .executeTakeFirst();
 }
-
-/** The active model version (latest activation), or null before the first model. */
-export async function activeModelVersion(db: Exec): Promise<string | null> {
-  const row = await db
-    .selectFrom('model_activations')
-    .select('model_version')
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row?.model_version ?? null;
-}

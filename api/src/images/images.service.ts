@@ -18,6 +18,7 @@ import {
 } from './image-store.ts';
 import { imagingPool, withKeyLock } from './imaging.ts';
 import * as repo from './images.repository.ts';
+import { activeModelVersion } from '../models/models.repository.ts';
 
 /** The contract's image object. */
 export interface ImageDto {
@@ -61,7 +62,7 @@ function toDto(r: repo.ImageRow): ImageDto {
  */
 async function visibleModel(services: Services, user: AuthUser): Promise<string | null> {
   if (user.role === 'expert' && !(await getSettings(services.db)).showModelHint) return null;
-  return repo.activeModelVersion(services.db);
+  return activeModelVersion(services.db);
 }
 
 class AlreadyStored extends Error {}

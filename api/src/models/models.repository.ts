@@ -42,6 +42,11 @@ export function activeActivation(db: Exec) {
     .executeTakeFirst();
 }
 
+/** The active model version's id, or null before the first model. */
+export async function activeModelVersion(db: Exec): Promise<string | null> {
+  return (await activeActivation(db))?.model_version ?? null;
+}
+
 export function predictionOf(db: Exec, imageId: string, modelVersion: string) {
   return db
     .selectFrom('predictions')

@@ -53,17 +53,6 @@ export async function ownLease(db: Exec, userId: string, votesRequired: number):
   return row?.id;
 }
 
-/** The active model version (latest activation), or null before the first model. */
-export async function activeModelVersion(db: Exec): Promise<string | null> {
-  const row = await db
-    .selectFrom('model_activations')
-    .select('model_version')
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row?.model_version ?? null;
-}
-
 /** 1. With a model: open images by the active model's priority (issue 7), highest first. */
 export async function byModelPriority(
   db: Exec,

@@ -4,6 +4,7 @@ import type { AuthUser, Services } from '../http/context.ts';
 import { getSettings, type Settings } from '../settings/settings.service.ts';
 import { getImage, type ImageDto } from '../images/images.service.ts';
 import * as repo from './queue.repository.ts';
+import { activeModelVersion } from '../models/models.repository.ts';
 
 /**
  * The contract's image object, built by the images module (the same blindness: experts see the model's
@@ -31,7 +32,7 @@ async function claimNext(
   };
   const own = await repo.ownLease(tx, user.id, required);
   if (own && (await claim(own, 'shared'))) return { claimed: { id: own, settings }, sawLocked };
-  const model = await repo.activeModelVersion(tx);
+  const model = await activeModelVersion(tx);
   for (const sharing of ['exclusive', 'shared'] as const) {
     const orderings = [
       ...(model ? [() => repo.byModelPriority(tx, user.id, required, sharing, model)] : []),

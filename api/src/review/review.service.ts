@@ -2,7 +2,7 @@ import type { Services } from '../http/context.ts';
 import { currentDawidSkene } from '../consensus/dawid-skene.service.ts';
 import { findConsensus } from '../consensus/consensus.repository.ts';
 import { toConsensusDto, type ConsensusDto } from '../consensus/consensus.service.ts';
-import { activeModelVersion } from '../queue/queue.repository.ts';
+import { activeModelVersion } from '../models/models.repository.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { currentVotes, type VoteDto } from '../votes/votes.service.ts';
 import * as repo from './review.repository.ts';
