@@ -9,24 +9,10 @@ import type { CurvePoint } from './replay.ts';
 import type { ReviewReport } from './review.ts';
 import { lineChart } from './svg.ts';
 import type { CeilingRow } from './ceiling.ts';
+import type { SeedResult } from './experiment.ts';
 
-interface SeedLike {
-  seed: number;
-  heldOutBundles: string[];
-  heldOutImages: number;
-  heldOutAbnormal: number;
-  poolImages: number;
-  target: number;
-  totalLabels: number;
-  orders: {
-    order: string;
-    curve: CurvePoint[];
-    first: number | null;
-    stays: number | null;
-    seconds: number;
-  }[];
-  review: { inSample: ReviewReport; outOfFold?: ReviewReport };
-}
+/** A seed's result as experiment.ts makes it; older result files may lack the out-of-fold review. */
+type SeedLike = Omit<SeedResult, 'review'> & { review: { inSample: ReviewReport; outOfFold?: ReviewReport } };
 
 export interface Stat {
   mean: number;
