@@ -40,7 +40,18 @@ export const TRAIN_LOSS = 'loss';
 export const INFERENCE_INPUT = 'embeddings';
 export const INFERENCE_OUTPUT = 'probabilities';
 
-export function buildTrainingGraph(dims: readonly number[], momentum = 0.9): Uint8Array {
+/**
+ * The output layer of a head. `softmax`: one class of several — the paper's normal/abnormal head, cross-entropy.
+ * `sigmoid`: independent yes/no outputs — the anomaly-type head (multilabel.ts), binary cross-entropy summed over
+ * the outputs. Both losses have the same gradient at the logits, ŵ_i (p_i − t_i), so the backward pass is shared.
+ */
+export type HeadOutput = 'softmax' | 'sigmoid';
+
+export function buildTrainingGraph(
+  dims: readonly number[],
+  momentum = 0.9,
+  output: HeadOutput = 'softmax',
+): Uint8Array {
   const g = new GraphBuilder('head_training_step');
   const layers = dims.length - 1;
   const classes = dims[layers];
@@ -70,16 +81,30 @@ export function buildTrainingGraph(dims: readonly number[], momentum = 0.9): Uin
   }
   const logits = preActivations[layers - 1];
 
-  // Loss: weighted mean cross-entropy, L = −Σ_i ŵ_i Σ_c t_ic log p_ic with ŵ = w / Σw (PyTorch's weighted "mean").
-  const logP = g.op('LogSoftmax', [logits], { axis: 1 });
-  const p = g.op('Exp', [logP]);
+  // Loss, weighted over samples with ŵ = w / Σw (PyTorch's weighted "mean"):
+  //   softmax: cross-entropy, L = −Σ_i ŵ_i Σ_c t_ic log p_ic;
+  //   sigmoid: binary cross-entropy summed over outputs, L = Σ_i ŵ_i Σ_k [softplus(z_ik) − t_ik z_ik], which is
+  //   −[t log σ(z) + (1 − t) log(1 − σ(z))] written without overflow: softplus(z) = max(z, 0) + log(1 + e^−|z|).
+  let p: string;
+  let elementLoss: string;
+  if (output === 'softmax') {
+    const logP = g.op('LogSoftmax', [logits], { axis: 1 });
+    p = g.op('Exp', [logP]);
+    elementLoss = g.op('Neg', [g.op('Mul', [targets, logP])]);
+  } else {
+    p = g.op('Sigmoid', [logits]);
+    const one = g.float32s([1], [], 'one');
+    const tail = g.op('Log', [g.op('Add', [one, g.op('Exp', [g.op('Neg', [g.op('Abs', [logits])])])])]);
+    const softplus = g.op('Add', [g.op('Relu', [logits]), tail]);
+    elementLoss = g.op('Sub', [softplus, g.op('Mul', [targets, logits])]);
+  }
   const normalized = g.op('Div', [sampleWeights, g.op('ReduceSum', [sampleWeights], { keepdims: 0 })]);
   const rowWeights = g.op('Unsqueeze', [normalized, g.int64s([1])]); // [N, 1]
-  const perSample = g.op('Mul', [g.op('Mul', [targets, logP]), rowWeights]);
-  g.op('Neg', [g.op('ReduceSum', [perSample], { keepdims: 0 })], {}, { output: TRAIN_LOSS });
+  const perSample = g.op('Mul', [elementLoss, rowWeights]);
+  g.op('ReduceSum', [perSample], { keepdims: 0 }, { output: TRAIN_LOSS });
   g.output(TRAIN_LOSS, 'float32', []);
 
-  // Backward: ∂L/∂logits = ŵ_i (p_i − t_i); then per layer ∂W = aᵀ·∂z, ∂b = Σ_rows ∂z, ∂a = ∂z·Wᵀ, ReLU mask.
+  // Backward: ∂L/∂logits = ŵ_i (p_i − t_i) for both outputs; then per layer ∂W = aᵀ·∂z, ∂b = Σ_rows ∂z, ∂a = ∂z·Wᵀ, ReLU mask.
   const mu = g.float32s([momentum], [], 'momentum');
   const zero = g.float32s([0], [], 'zero');
   const rows = g.int64s([0], 'axis_rows');
@@ -119,10 +144,11 @@ export function buildTrainingGraph(dims: readonly number[], momentum = 0.9): Uin
 }
 
 /**
- * Inference graph with the trained weights as initializers: embeddings [N, 512] → probabilities [N, 2]
- * (column 1 = abnormal). Returned as a builder so the export can merge it behind the backbone.
+ * Inference graph with the trained weights as initializers: embeddings [N, 512] → probabilities [N, outputs]
+ * (the paper's head: [N, 2], column 1 = abnormal; `sigmoid`: one independent probability per output). Returned as
+ * a builder so the export can merge it behind the backbone.
  */
-export function buildInferenceGraph(params: HeadParams): GraphBuilder {
+export function buildInferenceGraph(params: HeadParams, output: HeadOutput = 'softmax'): GraphBuilder {
   const g = new GraphBuilder('head_inference');
   let a = g.input(INFERENCE_INPUT, 'float32', ['N', params[0].inputs]);
   params.forEach((layer, l) => {
@@ -131,7 +157,8 @@ export function buildInferenceGraph(params: HeadParams): GraphBuilder {
     const z = g.op('Gemm', [a, w, b], {}, { output: `fc${l}_z` });
     a = l + 1 < params.length ? g.op('Relu', [z], {}, { output: `fc${l}_a` }) : z;
   });
-  g.op('Softmax', [a], { axis: 1 }, { output: INFERENCE_OUTPUT });
+  if (output === 'softmax') g.op('Softmax', [a], { axis: 1 }, { output: INFERENCE_OUTPUT });
+  else g.op('Sigmoid', [a], {}, { output: INFERENCE_OUTPUT });
   g.output(INFERENCE_OUTPUT, 'float32', ['N', params[params.length - 1].outputs]);
   return g;
 }

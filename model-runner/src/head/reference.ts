@@ -6,6 +6,9 @@
  *   L = Σ_i w_i · (−log p_{i,y_i}) / Σ_i w_i,  p_i = softmax(z_i),  w_i = 1 unless class weights are used.
  * Backward: ∂L/∂z_i = w_i (p_i − onehot(y_i)) / Σ w;  for a layer z = a·W + b:  ∂W = aᵀ·∂z,  ∂b = Σ_rows ∂z,
  * ∂a = ∂z·Wᵀ;  through ReLU: ∂z_prev = ∂a ⊙ [z_prev > 0].
+ *
+ * The multi-label (sigmoid) head of multilabel.ts: L = Σ_i w_i Σ_k −[t_ik log σ(z_ik) + (1 − t_ik) log(1 − σ(z_ik))]
+ * / Σ w, whose gradient at the logits has the same form, ∂L/∂z_ik = w_i (σ(z_ik) − t_ik) / Σ w.
  */
 
 /** A layer as the reference reads it: HeadParams fit, and so do float64 copies for finite differences. */
@@ -86,7 +89,7 @@ export function referenceLossAndGradients(
   for (let n = 0; n < batch; n++) weightSum += weights ? weights[n] : 1;
 
   let loss = 0;
-  let dz = new Float64Array(batch * classes);
+  const dz = new Float64Array(batch * classes);
   for (let n = 0; n < batch; n++) {
     const w = (weights ? weights[n] : 1) / weightSum;
     const row = logits.subarray(n * classes, (n + 1) * classes);
@@ -98,6 +101,18 @@ export function referenceLossAndGradients(
       dz[n * classes + c] = w * (probabilities[n * classes + c] - (c === labels[n] ? 1 : 0));
   }
 
+  return { probabilities, loss, gradients: backward(params, x, pre, dz, batch) };
+}
+
+/** Backpropagation from ∂L/∂logits through every layer (the same for both losses). */
+function backward(
+  params: HeadParams,
+  x: ArrayLike<number>,
+  pre: Float64Array[],
+  dLogits: Float64Array,
+  batch: number,
+): ReferenceResult['gradients'] {
+  let dz = dLogits;
   const gradients: ReferenceResult['gradients'] = new Array(params.length);
   for (let l = params.length - 1; l >= 0; l--) {
     const { inputs, outputs, weight } = params[l];
@@ -125,5 +140,53 @@ export function referenceLossAndGradients(
       dz = next;
     }
   }
-  return { probabilities, loss, gradients };
+  return gradients;
+}
+
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+
+/** Independent per-output probabilities σ(z) of the multi-label head, [batch, outputs] row-major. */
+export function referenceSigmoidProbabilities(
+  params: HeadParams,
+  x: ArrayLike<number>,
+  batch: number,
+): Float64Array {
+  const pre = forward(params, x, batch);
+  return pre[pre.length - 1].map(sigmoid);
+}
+
+/**
+ * Loss and gradients of the multi-label head for one batch: `targets` is [batch, outputs] of 0/1 (fractions work
+ * too), `weights[i]` the sample weight, 1 when omitted. The loss is computed from the logits directly
+ * (log σ(z) = −log(1 + e^−z)), not from rounded probabilities, so finite differences see its true slope.
+ */
+export function referenceMultiLabelLossAndGradients(
+  params: HeadParams,
+  x: ArrayLike<number>,
+  targets: ArrayLike<number>,
+  batch: number,
+  weights?: ArrayLike<number>,
+): ReferenceResult {
+  const outputs = params[params.length - 1].outputs;
+  if (targets.length !== batch * outputs)
+    throw new Error(`${targets.length} targets for ${batch} samples × ${outputs} outputs`);
+  const pre = forward(params, x, batch);
+  const logits = pre[pre.length - 1];
+  const probabilities = logits.map(sigmoid);
+  let weightSum = 0;
+  for (let n = 0; n < batch; n++) weightSum += weights ? weights[n] : 1;
+  const softplus = (z: number) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+  let loss = 0;
+  const dz = new Float64Array(batch * outputs);
+  for (let n = 0; n < batch; n++) {
+    const w = (weights ? weights[n] : 1) / weightSum;
+    for (let k = 0; k < outputs; k++) {
+      const z = logits[n * outputs + k];
+      const t = targets[n * outputs + k];
+      // −[t log σ(z) + (1 − t) log(1 − σ(z))] = t·softplus(−z) + (1 − t)·softplus(z).
+      loss += w * (t * softplus(-z) + (1 - t) * softplus(z));
+      dz[n * outputs + k] = w * (probabilities[n * outputs + k] - t);
+    }
+  }
+  return { probabilities, loss, gradients: backward(params, x, pre, dz, batch) };
 }

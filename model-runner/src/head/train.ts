@@ -9,6 +9,7 @@ import {
   TRAIN_INPUTS,
   TRAIN_LOSS,
 } from './graphs.ts';
+import type { HeadOutput } from './graphs.ts';
 import { HEAD_DIMS, initHead } from './params.ts';
 import type { HeadParams, TorchLinear } from './params.ts';
 import { createRandom, permutation } from './random.ts';
@@ -118,12 +119,13 @@ const trainingSessions = new Map<string, Promise<ort.InferenceSession>>();
 function trainingSession(
   dims: readonly number[],
   momentum: number,
+  output: HeadOutput,
   threads?: number,
 ): Promise<ort.InferenceSession> {
-  const key = `${dims.join('x')}@${momentum}/${threads ?? 'default'}`;
+  const key = `${dims.join('x')}:${output}@${momentum}/${threads ?? 'default'}`;
   let session = trainingSessions.get(key);
   if (!session) {
-    session = ort.InferenceSession.create(buildTrainingGraph(dims, momentum), {
+    session = ort.InferenceSession.create(buildTrainingGraph(dims, momentum, output), {
       graphOptimizationLevel: 'all',
       ...(threads ? { intraOpNumThreads: threads } : {}),
     });
@@ -160,16 +162,50 @@ export async function trainHead(
   indices: ArrayLike<number>,
   options: TrainHeadOptions,
 ): Promise<TrainedHead> {
-  const o = { ...TRAINING_DEFAULTS, ...options };
   const dims = options.dims ?? HEAD_DIMS;
+  const classWeights = resolveClassWeights(options.classWeights, labels, indices);
+  const targets: HeadTargets = {
+    output: 'softmax',
+    write: (image, row) => void (row[labels[image]] = 1),
+    weight: (image) => classWeights[labels[image]],
+  };
+  const initial = initHead({ seed: options.seed, backboneFc: options.backboneFc, dims });
+  return trainOnTargets(table, targets, indices, initial, options);
+}
+
+/**
+ * What a head learns from each training image: the output layer and, per image, its target row and loss weight.
+ * The paper's head writes a one-hot class; the anomaly-type head (multilabel.ts) a 0/1 per type.
+ */
+export interface HeadTargets {
+  output: HeadOutput;
+  /** Writes the image's targets into `row` (one value per output, zero-filled beforehand). */
+  write(image: number, row: Float32Array): void;
+  weight(image: number): number;
+}
+
+/** The options of {@link trainOnTargets}: the schedule and seed; the head's shape comes from its initial weights. */
+export type TrainingScheduleOptions = Omit<TrainHeadOptions, 'classWeights' | 'backboneFc' | 'dims'>;
+
+/**
+ * The training loop behind every head: SGD with momentum from `initial`, batches and flip draws from the seed's
+ * training stream. See {@link trainHead}. `initial` is consumed: its arrays become the first set of training state.
+ */
+export async function trainOnTargets(
+  table: EmbeddingTable,
+  targetsOf: HeadTargets,
+  indices: ArrayLike<number>,
+  initial: HeadParams,
+  options: TrainingScheduleOptions,
+): Promise<TrainedHead> {
+  const o = { ...TRAINING_DEFAULTS, ...options };
+  const dims = [initial[0].inputs, ...initial.map((layer) => layer.outputs)];
   if (table.dim !== dims[0])
     throw new Error(`embeddings have ${table.dim} values; the head expects ${dims[0]}`);
   const n = indices.length;
   if (n === 0) throw new Error('no training images');
   const classes = dims[dims.length - 1];
-  const session = await trainingSession(dims, o.momentum, options.threads);
-  const initial = initHead({ seed: o.seed, backboneFc: options.backboneFc, dims });
-  const classWeights = resolveClassWeights(options.classWeights, labels, indices);
+  const session = await trainingSession(dims, o.momentum, targetsOf.output, options.threads);
 
   const tensor = (data: Float32Array, shape: readonly number[]) =>
     new ort.Tensor('float32', data, [...shape]);
@@ -225,9 +261,8 @@ export async function trainHead(
         const variant = variants[start + r];
         const row = (image * table.variants + variant) * dim;
         x.set(table.vectors.subarray(row, row + dim), r * dim);
-        const label = labels[image];
-        targets[r * classes + label] = 1;
-        weights[r] = classWeights[label];
+        targetsOf.write(image, targets.subarray(r * classes, (r + 1) * classes));
+        weights[r] = targetsOf.weight(image);
       }
       const feeds: State = {
         ...stateIn,
