@@ -306,14 +306,18 @@ export function gatherVariant(table: EmbeddingTable, indices: ArrayLike<number>,
 }
 
 /**
- * Class probabilities of the head's ONNX inference graph for a batch of embeddings [k, dim];
- * returns [k, classes] row-major (column 1 = abnormal).
+ * Probabilities of the head's ONNX inference graph for a batch of embeddings [k, dim]; returns [k, outputs]
+ * row-major (the paper's head: column 1 = abnormal; `sigmoid`: one independent probability per output).
  */
-export async function predictHead(params: HeadParams, embeddings: Float32Array): Promise<Float32Array> {
+export async function predictHead(
+  params: HeadParams,
+  embeddings: Float32Array,
+  output: HeadOutput = 'softmax',
+): Promise<Float32Array> {
   const dim = params[0].inputs;
   const k = embeddings.length / dim;
   if (k === 0) return new Float32Array(0);
-  const session = await ort.InferenceSession.create(buildInferenceGraph(params).toBytes());
+  const session = await ort.InferenceSession.create(buildInferenceGraph(params, output).toBytes());
   try {
     const out = await session.run({ [INFERENCE_INPUT]: new ort.Tensor('float32', embeddings, [k, dim]) });
     return (out[INFERENCE_OUTPUT].data as Float32Array).slice();
