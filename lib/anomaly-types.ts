@@ -14,6 +14,12 @@ export const ANOMALY_TYPES = [
 ] as const;
 
 export type AnomalyCode = (typeof ANOMALY_TYPES)[number]['code'];
+
+/** One entry of `GET /api/anomaly-types`. */
+export interface AnomalyType {
+  code: AnomalyCode;
+  name: string;
+}
 export const ANOMALY_CODES: readonly AnomalyCode[] = ANOMALY_TYPES.map((t) => t.code);
 
 export function isAnomalyCode(s: string): s is AnomalyCode {

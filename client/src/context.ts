@@ -6,12 +6,12 @@
  */
 import { createContext } from '@lit/context';
 import type { ApiClient } from './data/api-client.ts';
-import type { User } from './data/types.ts';
+import type { MeDto } from '../../lib/api-types/users.ts';
 import type { VoteOutbox } from './data/vote-outbox.ts';
 
 export interface Session {
   token: string;
-  user: User;
+  user: MeDto;
 }
 
 export const sessionContext = createContext<Session | null>(Symbol('platina-session'));

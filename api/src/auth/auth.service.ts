@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../http/errors.ts';
 import type { AuthUser, Services } from '../http/context.ts';
-import type { Role } from '../../../lib/db/schema.ts';
 import { dummyHash, verifyPassword } from './passwords.ts';
 import { FailureLimiter } from './rate-limit.ts';
 import * as repo from './auth.repository.ts';
+import type { LoginResult } from '../../../lib/api-types/users.ts';
 
 // 10 failed attempts per 15 minutes per username, 30 per client address.
 const byUser = new FailureLimiter(10, 15 * 60_000);
@@ -13,12 +13,6 @@ const byAddress = new FailureLimiter(30, 15 * 60_000);
 /** Tokens are 256 random bits; only their SHA-256 is stored, so a database leak yields no live token. */
 function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
-}
-
-export interface LoginResult {
-  token: string;
-  expiresAt: string;
-  user: { id: string; username: string; role: Role };
 }
 
 /**

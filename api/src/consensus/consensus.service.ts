@@ -7,22 +7,7 @@ import { getSettings, settingsFromRows } from '../settings/settings.service.ts';
 import { hasVoted } from '../votes/votes.repository.ts';
 import * as repo from './consensus.repository.ts';
 import { currentDawidSkene } from './dawid-skene.service.ts';
-
-/** The contract's consensus object (`GET /api/images/:id/consensus`), plus `votesNeeded`. */
-export interface ConsensusDto {
-  status: 'pending' | 'needs_lead' | 'resolved';
-  verdict: Verdict | null;
-  anomalies: string[];
-  method: 'unanimous' | 'majority' | 'lead' | null;
-  counts: { normal: number; abnormal: number };
-  /** Further votes the rule still asks for (0 when decided or waiting for the lead). */
-  votesNeeded: number;
-  resolvedBy?: { id: string; username: string };
-  reason?: string;
-  resolvedAt?: string;
-  /** Leads and admins: the Dawid–Skene posterior P(abnormal) beside the vote result (null: no votes). */
-  dawidSkene?: { pAbnormal: number } | null;
-}
+import type { ConsensusDto } from '../../../lib/api-types/consensus.ts';
 
 type StoredConsensus = NonNullable<Awaited<ReturnType<typeof repo.findConsensus>>>;
 

@@ -5,19 +5,7 @@ import { displayHistogramLayout } from '../../../lib/imaging/stats.ts';
 import type { DB } from '../../../lib/db/schema.ts';
 import type { Services } from '../http/context.ts';
 import * as repo from './dataset.repository.ts';
-
-export interface DatasetStatsDto {
-  /** Method 2's bounds (paper 2.3): min of the 0.01th / max of the 99.99th percentiles, rounded to hundreds for 16-bit. */
-  globalMin: number | null;
-  globalMax: number | null;
-  /** The bit depth these figures describe: the one most images have (16 on a tie). */
-  bitDepth: BitDepth | null;
-  images: number;
-  /** Summed display histograms: `counts[k]` pixels in `[binEdges[k], binEdges[k+1])`. */
-  histogram: { binEdges: number[]; counts: number[] };
-  /** The same bounds for every bit depth present (a data set may mix 8- and 16-bit images). */
-  byBitDepth: { bitDepth: BitDepth; images: number; globalMin: number; globalMax: number }[];
-}
+import type { DatasetStatsDto } from '../../../lib/api-types/images.ts';
 
 /**
  * The dataset-wide bounds of method 2 for images of a bit depth, or null when there are none. Each bit

@@ -19,22 +19,7 @@ import {
 import { imagingPool, withKeyLock } from './imaging.ts';
 import * as repo from './images.repository.ts';
 import { activeModelVersion } from '../models/models.repository.ts';
-
-/** The contract's image object. */
-export interface ImageDto {
-  id: string;
-  bundle: string;
-  name: string;
-  width: number;
-  height: number;
-  bitDepth: 8 | 16;
-  sha256: string;
-  byteSize: number;
-  createdAt: string;
-  status: ImageStatus;
-  stats: { min: number; max: number; p0_01: number; p99_99: number };
-  prediction: { modelVersion: string; pAbnormal: number } | null;
-}
+import type { ImageDto } from '../../../lib/api-types/images.ts';
 
 function toDto(r: repo.ImageRow): ImageDto {
   return {

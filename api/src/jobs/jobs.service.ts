@@ -2,23 +2,7 @@ import type { JobStatus } from '../../../lib/db/schema.ts';
 import { findJob, recentJobs, type JobRow } from '../../../lib/jobs/queue.ts';
 import type { Services } from '../http/context.ts';
 import { AppError } from '../http/errors.ts';
-
-/** The contract's job object (spec/API.md), plus attempts and the handler's result once succeeded. */
-export interface JobDto {
-  id: string;
-  kind: string;
-  status: JobStatus;
-  progress: number;
-  message: string;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  /** The last failure (also while a retry is pending). */
-  error?: string;
-  attempts: number;
-  maxAttempts: number;
-  result?: unknown;
-}
+import type { JobDto } from '../../../lib/api-types/jobs.ts';
 
 export function toJobDto(j: JobRow): JobDto {
   const dto: JobDto = {

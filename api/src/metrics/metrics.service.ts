@@ -10,26 +10,7 @@ import { AppError } from '../http/errors.ts';
 import { allCurrentVotes } from '../consensus/consensus.repository.ts';
 import { currentDawidSkene } from '../consensus/dawid-skene.service.ts';
 import * as repo from './metrics.repository.ts';
-
-export interface AgreementDto {
-  /** Images with at least one current vote. */
-  images: number;
-  /** Current votes (the latest per expert and image). */
-  votes: number;
-  fleissKappa: number | null;
-  /** Which images Fleiss' kappa used: those sharing the most common vote count (see docs/consensus.md). */
-  fleiss: { images: number; votesPerImage: number; excluded: number };
-  krippendorffAlpha: number | null;
-  perExpert: {
-    user: { id: string; username: string };
-    votes: number;
-    agreementWithConsensus: number | null;
-    cohenKappaWithConsensus: number | null;
-    dawidSkene: { sensitivity: number; specificity: number; accuracy: number };
-  }[];
-  perAnomaly: { code: string; fleissKappa: number | null; krippendorffAlpha: number | null }[];
-  dawidSkene: { prior: number; iterations: number; converged: boolean };
-}
+import type { AgreementDto } from '../../../lib/api-types/metrics.ts';
 
 /**
  * Agreement over the current votes (of one bundle, when given). Verdict statistics treat normal/abnormal

@@ -6,23 +6,7 @@ import { AppError } from '../http/errors.ts';
 import { getSettings } from '../settings/settings.service.ts';
 import { hasVoted } from '../votes/votes.repository.ts';
 import * as repo from './models.repository.ts';
-
-export interface ModelDto {
-  version: string;
-  createdAt: string;
-  method: 1 | 2 | 3 | 4;
-  active: boolean;
-  trainedOn: { images: number; bundles: number };
-  crossValidation: unknown;
-  /** `kind: "untrained"`: the offline ResNet-34 without ImageNet weights; clients must say so. */
-  backbone: { kind: 'torchvision' | 'untrained' | 'custom'; hash: string; untrained: boolean };
-  inputSize: { height: number; width: number };
-  labelSnapshotHash: string;
-  settings: unknown;
-  jobId: string | null;
-  /** Why the active version was activated. */
-  activation?: { reason: string; at: string };
-}
+import type { CrossValidation, ModelDto, PredictionDto } from '../../../lib/api-types/models.ts';
 
 /** `GET /api/models`: every version, newest first, with which one is active. */
 export async function listModels(services: Services): Promise<ModelDto[]> {
@@ -37,7 +21,8 @@ export async function listModels(services: Services): Promise<ModelDto[]> {
       method: r.method,
       active: r.id === active?.model_version,
       trainedOn: { images: r.trained_on_images, bundles: r.trained_on_bundles },
-      crossValidation: r.cross_validation ?? null,
+      // JSON the runner wrote from its CrossValidation (model-runner/src/runner/train.ts).
+      crossValidation: (r.cross_validation ?? null) as CrossValidation | null,
       backbone: { kind: r.backbone_kind, hash: r.backbone_hash, untrained: r.backbone_kind === 'untrained' },
       inputSize: { height: r.input_height, width: r.input_width },
       labelSnapshotHash: r.label_snapshot_hash,
@@ -85,15 +70,6 @@ export async function forceActivation(
   );
   services.notifyJobs();
   return { jobId: job!.id };
-}
-
-export interface PredictionDto {
-  imageId: string;
-  modelVersion: string;
-  pAbnormal: number;
-  priority: number;
-  reason: string;
-  anomalies: { code: string; p: number }[];
 }
 
 /**

@@ -2,15 +2,10 @@ import type { Transaction } from 'kysely';
 import type { DB } from '../../../lib/db/schema.ts';
 import type { AuthUser, Services } from '../http/context.ts';
 import { getSettings, type Settings } from '../settings/settings.service.ts';
-import { getImage, type ImageDto } from '../images/images.service.ts';
+import { getImage } from '../images/images.service.ts';
 import * as repo from './queue.repository.ts';
 import { activeModelVersion } from '../models/models.repository.ts';
-
-/**
- * The contract's image object, built by the images module (the same blindness: experts see the model's
- * prediction only when `showModelHint` is on), plus how long the lease holds the image for the caller.
- */
-export type QueueImageDto = ImageDto & { leaseExpiresInSeconds: number };
+import type { QueueImageDto, QueueStats } from '../../../lib/api-types/queue.ts';
 
 const CLAIM_ROUNDS = 5;
 
@@ -67,7 +62,7 @@ export async function nextImage(
 }
 
 /** `GET /api/queue/stats`: what the expert did today and how much is left for them. */
-export async function queueStats(services: Services, user: AuthUser) {
+export async function queueStats(services: Services, user: AuthUser): Promise<QueueStats> {
   const settings = await getSettings(services.db);
   return repo.progressFor(services.db, user.id, settings.votesRequired);
 }

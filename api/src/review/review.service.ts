@@ -1,26 +1,15 @@
 import type { Services } from '../http/context.ts';
 import { currentDawidSkene } from '../consensus/dawid-skene.service.ts';
 import { findConsensus } from '../consensus/consensus.repository.ts';
-import { toConsensusDto, type ConsensusDto } from '../consensus/consensus.service.ts';
+import { toConsensusDto } from '../consensus/consensus.service.ts';
 import { activeModelVersion } from '../models/models.repository.ts';
 import { getSettings } from '../settings/settings.service.ts';
-import { currentVotes, type VoteDto } from '../votes/votes.service.ts';
+import { currentVotes } from '../votes/votes.service.ts';
 import * as repo from './review.repository.ts';
+import type { ReviewItem, ReviewReasonCode } from '../../../lib/api-types/consensus.ts';
 
 /** A model "confidently contradicts" a consensus when it gives the other verdict at least this probability. */
 export const MODEL_CONFIDENCE = 0.8;
-
-export type ReviewReasonCode = 'needs_lead' | 'dawid_skene_disagrees' | 'model_contradicts';
-
-export interface ReviewItem {
-  image: { id: string; bundle: string; name: string };
-  reasons: { code: ReviewReasonCode; detail: string }[];
-  consensus: ConsensusDto;
-  votes: VoteDto[];
-  /** Dawid–Skene posterior P(abnormal) beside the majority result; null for images without votes. */
-  dawidSkene: { pAbnormal: number } | null;
-  prediction: { modelVersion: string; pAbnormal: number; priority: number; reason: string } | null;
-}
 
 const SECTION: Record<ReviewReasonCode, number> = {
   needs_lead: 0,

@@ -1,22 +1,15 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../../lib/db/schema.ts';
-import { settingsProblem, type ConsensusSettings } from '../../../lib/consensus/rule.ts';
+import { settingsProblem } from '../../../lib/consensus/rule.ts';
 import type { Services } from '../http/context.ts';
 import { AppError } from '../http/errors.ts';
 import { recomputeAllConsensus } from '../consensus/consensus.service.ts';
 import * as repo from './settings.repository.ts';
+import type { Settings, SettingsPatch } from '../../../lib/api-types/settings.ts';
 
-/** The installation's settings. `votesMax` follows `votesRequired` until an admin sets it. */
-export interface Settings extends ConsensusSettings {
-  /** Whether experts see the model's prediction before voting (recorded on every vote either way). */
-  showModelHint: boolean;
-  /** New resolved labels between automatic retrainings (issue 7). */
-  retrainEvery: number;
-}
+export type { Settings };
 
 export const DEFAULTS = { votesRequired: 3, showModelHint: false, retrainEvery: 25 } as const;
-
-export type SettingsPatch = Partial<Settings>;
 
 /** Settings from stored key → value rows, defaults filled in (also used where rows are read with other data). */
 export function settingsFromRows(rows: Map<string, unknown>): Settings {

@@ -5,14 +5,7 @@ import { AppError } from '../http/errors.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { revokeUserSessions } from '../auth/auth.repository.ts';
 import * as repo from './users.repository.ts';
-
-export interface UserDto {
-  id: string;
-  username: string;
-  role: Role;
-  disabled: boolean;
-  createdAt: string;
-}
+import type { UserDto } from '../../../lib/api-types/users.ts';
 
 function toDto(r: {
   id: string;

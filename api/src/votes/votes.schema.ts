@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ANOMALY_CODES, ANOMALY_TYPES } from '../../../lib/anomaly-types.ts';
+import { ANOMALY_CODES, ANOMALY_TYPES, type AnomalyCode } from '../../../lib/anomaly-types.ts';
 
 export const VerdictField = z.enum(['normal', 'abnormal'], { error: 'must be "normal" or "abnormal"' });
 
@@ -9,7 +9,7 @@ export const VerdictField = z.enum(['normal', 'abnormal'], { error: 'must be "no
  */
 export const AnomalyList = z
   .array(
-    z.enum(ANOMALY_CODES as [string, ...string[]], {
+    z.enum(ANOMALY_CODES as [AnomalyCode, ...AnomalyCode[]], {
       error: `must be one of ${ANOMALY_TYPES.map((t) => t.code).join(', ')}`,
     }),
     { error: 'must be a list of anomaly codes' },
@@ -28,4 +28,3 @@ export const VoteBody = z
     modelHintShown: z.boolean().optional(),
   })
   .strict();
-export type VoteInput = z.output<typeof VoteBody>;

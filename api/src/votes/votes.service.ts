@@ -5,27 +5,8 @@ import { AppError } from '../http/errors.ts';
 import { sortAnomalies } from '../../../lib/consensus/rule.ts';
 import { lockImageAndInsertVote, imageExists } from '../consensus/consensus.repository.ts';
 import { assertMaySeeVotes, recomputeConsensus } from '../consensus/consensus.service.ts';
-import type { VoteInput } from './votes.schema.ts';
 import * as repo from './votes.repository.ts';
-
-export interface MyVoteDto {
-  imageId: string;
-  verdict: 'normal' | 'abnormal';
-  anomalies: string[];
-  comment: string | null;
-  modelHintShown: boolean;
-  createdAt: string;
-}
-
-export interface VoteDto {
-  id: string;
-  user: { id: string; username: string };
-  verdict: 'normal' | 'abnormal';
-  anomalies: string[];
-  comment: string | null;
-  modelHintShown: boolean;
-  createdAt: string;
-}
+import type { MyVoteDto, VoteDto, VoteInput } from '../../../lib/api-types/votes.ts';
 
 type VoteRow = Awaited<ReturnType<typeof repo.listVoteHistory>>[number];
 

@@ -6,7 +6,7 @@ import { ApiClient } from '../data/api-client.ts';
 import { logout, type LoginResult } from '../data/auth.ts';
 import { putMyVote } from '../data/votes.ts';
 import { VoteOutbox } from '../data/vote-outbox.ts';
-import type { Role } from '../data/types.ts';
+import type { Role } from '../../../lib/api-types/users.ts';
 import { base } from '../styles.ts';
 import '../pages/login-page.ts';
 import '../pages/label-page.ts';

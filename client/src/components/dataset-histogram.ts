@@ -2,7 +2,7 @@ import { LitElement, css, html, unsafeCSS, type PropertyValues } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
-import type { DatasetStats } from '../data/types.ts';
+import type { DatasetStatsDto } from '../../../lib/api-types/images.ts';
 
 /**
  * The dataset's 16-bit histogram (the paper's figure 5) with method 2's bounds Gmin and Gmax marked, drawn
@@ -23,7 +23,7 @@ export class DatasetHistogram extends LitElement {
     `,
   ];
 
-  @property({ attribute: false }) stats: DatasetStats | null = null;
+  @property({ attribute: false }) stats: DatasetStatsDto | null = null;
   @query('.plot') private plotEl!: HTMLElement;
   private plot: uPlot | null = null;
   private resize = new ResizeObserver(() =>
@@ -63,7 +63,8 @@ export class DatasetHistogram extends LitElement {
     this.plot?.destroy();
     this.plot = null;
     const s = this.stats;
-    if (!s || s.histogram.counts.length === 0) return;
+    // No bounds means no images yet: nothing to plot.
+    if (!s || s.globalMin === null || s.globalMax === null || s.histogram.counts.length === 0) return;
     const edges = s.histogram.binEdges;
     const centres = s.histogram.counts.map((_, i) => (edges[i] + (edges[i + 1] ?? edges[i])) / 2);
     // Counts as-is; zero bins become null so the log scale skips them.

@@ -1,6 +1,7 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { AnomalyCode, AnomalyType, Verdict } from '../data/types.ts';
+import type { AnomalyCode, AnomalyType } from '../../../lib/anomaly-types.ts';
+import type { Verdict } from '../../../lib/api-types/votes.ts';
 import { base } from '../styles.ts';
 
 export interface VerdictValue {

@@ -1,5 +1,11 @@
 import type { ApiClient } from './api-client.ts';
-import type { Bundle, DatasetStats, ImageDto, ImageStatus, Page } from './types.ts';
+import type {
+  BundleDto,
+  DatasetStatsDto,
+  ImageDto,
+  ImageStatus,
+  Page,
+} from '../../../lib/api-types/images.ts';
 
 const path = (id: string) => `/api/images/${encodeURIComponent(id)}`;
 
@@ -17,7 +23,7 @@ export const listImages = (
 ) => api.get<Page<ImageDto>>('/api/images', { query: q, signal });
 
 export const listBundles = (api: ApiClient, signal?: AbortSignal) =>
-  api.get<Bundle[]>('/api/bundles', { signal });
+  api.get<BundleDto[]>('/api/bundles', { signal });
 
 export const getDatasetStats = (api: ApiClient, signal?: AbortSignal) =>
-  api.get<DatasetStats>('/api/dataset/stats', { signal });
+  api.get<DatasetStatsDto>('/api/dataset/stats', { signal });

@@ -1,5 +1,5 @@
 import type { ApiClient } from './api-client.ts';
-import type { Agreement } from './types.ts';
+import type { AgreementDto } from '../../../lib/api-types/metrics.ts';
 
 export const getAgreement = (api: ApiClient, bundle?: string, signal?: AbortSignal) =>
-  api.get<Agreement>('/api/metrics/agreement', { query: { bundle }, signal });
+  api.get<AgreementDto>('/api/metrics/agreement', { query: { bundle }, signal });

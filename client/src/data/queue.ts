@@ -1,5 +1,7 @@
 import type { ApiClient } from './api-client.ts';
-import type { ImageDto } from './types.ts';
+import type { QueueImageDto, QueueStats } from '../../../lib/api-types/queue.ts';
+
+export type { QueueStats };
 
 /**
  * The next image to label, or null when the queue is empty (204). `exclude` names images the client already
@@ -7,13 +9,10 @@ import type { ImageDto } from './types.ts';
  * them: that is how the client prefetches "the next images of the queue" with a one-image endpoint.
  */
 export const nextInQueue = (api: ApiClient, exclude: string[] = [], signal?: AbortSignal) =>
-  api.get<ImageDto | undefined>('/api/queue/next', { query: { exclude }, signal }).then((r) => r ?? null);
+  api
+    .get<QueueImageDto | undefined>('/api/queue/next', { query: { exclude }, signal })
+    .then((r) => r ?? null);
 
-export interface QueueStats {
-  votedToday: number;
-  remaining: number;
-}
-
-/** Progress for the labeling page; null when the server does not offer it. */
+/** Progress for the labeling page; null when it could not be read (the page then shows none). */
 export const queueStats = (api: ApiClient, signal?: AbortSignal) =>
   api.get<QueueStats>('/api/queue/stats', { signal }).catch(() => null);

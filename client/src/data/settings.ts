@@ -1,16 +1,11 @@
 import type { ApiClient } from './api-client.ts';
-import type { Settings } from './types.ts';
+import type { Settings, SettingsPatch } from '../../../lib/api-types/settings.ts';
 
 export const getSettings = (api: ApiClient, signal?: AbortSignal) =>
   api.get<Settings>('/api/settings', { signal });
 
-export const putSettings = (api: ApiClient, settings: Settings) =>
+export const putSettings = (api: ApiClient, settings: SettingsPatch) =>
   api.put<Settings>('/api/settings', settings);
 
-/** Whether experts may see the model's hint before voting. Names tried in order; false when unreadable. */
-export function modelHintEnabled(s: Settings | null): boolean {
-  if (!s) return false;
-  for (const k of ['showModelHint', 'modelHintVisible', 'modelHint'])
-    if (typeof s[k] === 'boolean') return s[k] as boolean;
-  return false;
-}
+/** Whether experts may see the model's hint before voting; false when the settings could not be read. */
+export const modelHintEnabled = (s: Settings | null): boolean => s?.showModelHint ?? false;

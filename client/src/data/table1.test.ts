@@ -1,9 +1,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { table1 } from './table1.ts';
-import type { Confusion, ModelVersion } from './types.ts';
+import type { ModelDto, Score } from '../../../lib/api-types/models.ts';
 
-const cm = (tp: number, fp: number, tn: number, fn: number): Confusion => ({
+const cm = (tp: number, fp: number, tn: number, fn: number): Score => ({
   tp,
   fp,
   tn,
@@ -11,13 +11,18 @@ const cm = (tp: number, fp: number, tn: number, fn: number): Confusion => ({
   balancedAccuracy: tp + fn && tn + fp ? (tp / (tp + fn) + tn / (tn + fp)) / 2 : null,
 });
 
-const model = (method: 1 | 2 | 3 | 4, createdAt: string, perBundle: [string, Confusion][]): ModelVersion => ({
+const model = (method: 1 | 2 | 3 | 4, createdAt: string, perBundle: [string, Score][]): ModelDto => ({
   version: `${method}-${createdAt}`,
   createdAt,
   method,
   active: false,
   trainedOn: { images: 10, bundles: perBundle.length },
   crossValidation: { perBundle: perBundle.map(([bundle, c]) => ({ bundle, ...c })), overall: cm(1, 1, 1, 1) },
+  backbone: { kind: 'untrained', hash: 'h', untrained: true },
+  inputSize: { height: 224, width: 448 },
+  labelSnapshotHash: 's',
+  settings: {},
+  jobId: null,
 });
 
 describe('Table 1 layout', () => {

@@ -1,11 +1,11 @@
-import type { ModelVersion } from './types.ts';
+import type { ModelDto } from '../../../lib/api-types/models.ts';
 
 /**
  * The paper's Table 1 layout: one row per held-out bundle plus the pooled overall row, one column per
  * conversion method; each cell from the newest model version of that method with a cross-validation.
  */
-export function table1(models: ModelVersion[]) {
-  const byMethod = new Map<number, ModelVersion>();
+export function table1(models: ModelDto[]) {
+  const byMethod = new Map<number, ModelDto>();
   for (const m of [...models].sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt))) {
     if (m.crossValidation) byMethod.set(m.method, m);
   }

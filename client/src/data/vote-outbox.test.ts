@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError, NetworkError } from './api-client.ts';
 import { VoteOutbox, type SendVote } from './vote-outbox.ts';
-import type { MyVote, VoteInput } from './types.ts';
+import type { MyVoteDto, VoteInput } from '../../../lib/api-types/votes.ts';
 
 /** sessionStorage stand-in. */
 class MemoryStorage {
@@ -28,7 +28,13 @@ class MemoryStorage {
 }
 
 const vote: VoteInput = { verdict: 'abnormal', anomalies: ['bubbles'] };
-const ack = (imageId: string, v: VoteInput): MyVote => ({ imageId, ...v, comment: null, createdAt: '' });
+const ack = (imageId: string, v: VoteInput): MyVoteDto => ({
+  imageId,
+  ...v,
+  comment: null,
+  modelHintShown: false,
+  createdAt: '',
+});
 const settle = () => new Promise((r) => setTimeout(r, 5));
 
 describe('vote outbox', () => {

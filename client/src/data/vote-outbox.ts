@@ -8,7 +8,7 @@
  * Sending the same vote twice is harmless: `PUT …/votes/me` replaces the caller's current vote.
  */
 import { ApiError, NetworkError, describeError } from './api-client.ts';
-import type { MyVote, VoteInput } from './types.ts';
+import type { MyVoteDto, VoteInput } from '../../../lib/api-types/votes.ts';
 
 export type OutboxState = 'queued' | 'sending' | 'retrying' | 'waiting-login' | 'failed' | 'sent';
 
@@ -25,7 +25,7 @@ export interface OutboxEntry {
   sentAt: number | null;
 }
 
-export type SendVote = (imageId: string, vote: VoteInput) => Promise<MyVote>;
+export type SendVote = (imageId: string, vote: VoteInput) => Promise<MyVoteDto>;
 
 const STORAGE_KEY = 'platina.outbox';
 const MAX_BACKOFF_MS = 30_000;

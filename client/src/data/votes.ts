@@ -1,14 +1,14 @@
 import type { ApiClient } from './api-client.ts';
-import type { MyVote, Vote, VoteInput } from './types.ts';
+import type { MyVoteDto, VoteDto, VoteInput } from '../../../lib/api-types/votes.ts';
 
 const path = (id: string) => `/api/images/${encodeURIComponent(id)}/votes`;
 
 /** Casts or replaces the caller's vote (every earlier vote stays in the history). */
 export const putMyVote = (api: ApiClient, imageId: string, vote: VoteInput) =>
-  api.put<MyVote>(`${path(imageId)}/me`, vote);
+  api.put<MyVoteDto>(`${path(imageId)}/me`, vote);
 
 export const listVotes = (api: ApiClient, imageId: string, signal?: AbortSignal) =>
-  api.get<Vote[]>(path(imageId), { signal });
+  api.get<VoteDto[]>(path(imageId), { signal });
 
 export const voteHistory = (api: ApiClient, imageId: string, signal?: AbortSignal) =>
-  api.get<Vote[]>(`${path(imageId)}/history`, { signal });
+  api.get<VoteDto[]>(`${path(imageId)}/history`, { signal });

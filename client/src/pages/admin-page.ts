@@ -8,7 +8,8 @@ import { createUser, listUsers, updateUser } from '../data/users.ts';
 import { getSettings, putSettings } from '../data/settings.ts';
 import { listBundles } from '../data/images.ts';
 import { loadDemo } from '../data/demo.ts';
-import type { Role, Settings } from '../data/types.ts';
+import type { Settings } from '../../../lib/api-types/settings.ts';
+import type { Role } from '../../../lib/api-types/users.ts';
 import { base } from '../styles.ts';
 
 const ROLES: Role[] = ['expert', 'lead', 'admin', 'runner'];
@@ -186,8 +187,8 @@ export class AdminPage extends LitElement {
     `;
   }
 
-  private setDraft(key: string, value: unknown): void {
-    this.draft = { ...this.draft, [key]: value };
+  private setDraft(key: string, value: boolean | number): void {
+    if (this.draft) this.draft = { ...this.draft, [key]: value };
   }
 
   private async changeUser(id: string, patch: { role?: Role; disabled?: boolean }): Promise<void> {

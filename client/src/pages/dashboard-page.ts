@@ -8,7 +8,9 @@ import { listAnomalyTypes } from '../data/anomaly-types.ts';
 import { getDatasetStats, listBundles } from '../data/images.ts';
 import { getAgreement } from '../data/metrics.ts';
 import { listJobs, listModels, trainModel } from '../data/models.ts';
-import { nameOf, type Confusion, type Job, type ModelVersion } from '../data/types.ts';
+import type { JobDto } from '../../../lib/api-types/jobs.ts';
+import type { ModelDto, Score } from '../../../lib/api-types/models.ts';
+import { nameOf } from '../data/users.ts';
 import { table1 } from '../data/table1.ts';
 import '../components/dataset-histogram.ts';
 import '../components/bar-chart.ts';
@@ -20,7 +22,7 @@ const fmt = (x: number | null | undefined, digits = 2) =>
 const pct = (x: number | null | undefined) => (x == null ? '—' : (x * 100).toFixed(2));
 
 /** Why a per-bundle balanced accuracy is missing: the bundle lacks a class (DOMAIN.md, Evaluation). */
-function whyMissing(c: Confusion): string {
+function whyMissing(c: Score): string {
   if (c.tp + c.fn === 0) return 'No abnormal image in this bundle: the true-positive rate is undefined.';
   if (c.tn + c.fp === 0) return 'No normal image in this bundle: the true-negative rate is undefined.';
   return 'Undefined.';
@@ -74,7 +76,7 @@ export class DashboardPage extends LitElement {
       const [bundles, dataset, models, jobs, types] = await Promise.all([
         listBundles(this.api, signal).catch(() => []),
         getDatasetStats(this.api, signal).catch(() => null),
-        listModels(this.api, signal).catch(() => [] as ModelVersion[]),
+        listModels(this.api, signal).catch(() => [] as ModelDto[]),
         listJobs(this.api, signal),
         listAnomalyTypes(this.api, signal).catch(() => []),
       ]);
@@ -86,8 +88,13 @@ export class DashboardPage extends LitElement {
             .catch(() => null),
         ),
       );
-      bundles.forEach((b, i) => (b.agreement ??= alphas[i]));
-      return { bundles, dataset, models, jobs, types };
+      return {
+        bundles: bundles.map((b, i) => ({ ...b, agreement: alphas[i] ?? null })),
+        dataset,
+        models,
+        jobs,
+        types,
+      };
     },
     args: () => [],
   });
@@ -247,7 +254,7 @@ export class DashboardPage extends LitElement {
     }
   }
 
-  private renderModels(models: ModelVersion[]) {
+  private renderModels(models: ModelDto[]) {
     const t = table1(models);
     const groups: BarGroup[] = t.bundles.map((b) => ({
       label: b,
@@ -350,7 +357,7 @@ export class DashboardPage extends LitElement {
     </section>`;
   }
 
-  private renderJobs(jobs: Job[]) {
+  private renderJobs(jobs: JobDto[]) {
     return html`<section class="card">
       <h2>Jobs</h2>
       ${

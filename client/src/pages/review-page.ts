@@ -14,15 +14,11 @@ import {
 } from '../data/consensus.ts';
 import { getDatasetStats, getImage } from '../data/images.ts';
 import { listVotes, voteHistory } from '../data/votes.ts';
-import {
-  nameOf,
-  type AnomalyType,
-  type Consensus,
-  type ImageDto,
-  type Prediction,
-  type ReviewItem,
-  type Vote,
-} from '../data/types.ts';
+import { nameOf } from '../data/users.ts';
+import type { AnomalyType } from '../../../lib/anomaly-types.ts';
+import type { ConsensusDto, ReviewItem } from '../../../lib/api-types/consensus.ts';
+import type { ImageDto } from '../../../lib/api-types/images.ts';
+import type { VoteDto } from '../../../lib/api-types/votes.ts';
 import { ImageLoader, type LoadedImage } from '../viewer/image-loader.ts';
 import type { VerdictValue } from '../components/verdict-form.ts';
 import '../components/xray-viewer.ts';
@@ -31,10 +27,11 @@ import { base } from '../styles.ts';
 
 interface Detail {
   image: ImageDto;
-  votes: Vote[];
-  history: Vote[];
-  consensus: Consensus | null;
-  prediction: Prediction | null;
+  votes: VoteDto[];
+  history: VoteDto[];
+  consensus: ConsensusDto | null;
+  /** The review item's prediction (with priority and reason), else the image's own. */
+  prediction: ReviewItem['prediction'] | ImageDto['prediction'];
   reasons: string[];
   posterior: number | null;
 }
@@ -54,8 +51,7 @@ function imageOf(item: ReviewItem): ReviewItem['image'] {
 
 /** The reasons of an entry in words: "Tie: the votes are tied". */
 function reasonsOf(item: ReviewItem): string[] {
-  if (item.reasons?.length) return item.reasons.map((r) => `${REASON_LABELS[r.code] ?? r.code}: ${r.detail}`);
-  return item.reason ? [item.reason] : [];
+  return item.reasons.map((r) => `${REASON_LABELS[r.code] ?? r.code}: ${r.detail}`);
 }
 
 /**
@@ -174,7 +170,7 @@ export class ReviewPage extends LitElement {
       const [image, votes, history, consensus] = await Promise.all([
         getImage(this.api, id, signal),
         listVotes(this.api, id, signal).catch(() => item.votes ?? []),
-        voteHistory(this.api, id, signal).catch(() => [] as Vote[]),
+        voteHistory(this.api, id, signal).catch(() => [] as VoteDto[]),
         getConsensus(this.api, id, signal).catch(() => item.consensus ?? null),
       ]);
       return {

@@ -4,7 +4,7 @@
  */
 import type { ApiClient } from '../data/api-client.ts';
 import { getRawImage } from '../data/images.ts';
-import type { ImageDto } from '../data/types.ts';
+import type { ImageDto } from '../../../lib/api-types/images.ts';
 import { TiffDecoder, type DecodedPixels } from './decoder.ts';
 
 export interface LoadedImage {

@@ -5,29 +5,11 @@
  * the mean of the per-bundle scores (DOMAIN.md, section 3).
  */
 
-export interface Confusion {
-  tp: number;
-  fp: number;
-  tn: number;
-  fn: number;
-}
+// The scores are part of the API's payload (`crossValidation` of `GET /api/models`), so their types live with
+// the other payload types in lib/api-types.
+import type { BundleScore, Confusion, CrossValidation, Score } from '../../../lib/api-types/models.ts';
 
-export interface Score extends Confusion {
-  /** null when one class is absent: then TPR or TNR is 0/0. */
-  balancedAccuracy: number | null;
-  /** Why balancedAccuracy is null (absent otherwise). */
-  note?: string;
-}
-
-export interface BundleScore extends Score {
-  bundle: string;
-}
-
-/** The shape of `crossValidation` in `GET /api/models` (spec/API.md). */
-export interface CrossValidation {
-  perBundle: BundleScore[];
-  overall: Score;
-}
+export type { BundleScore, Confusion, CrossValidation, Score };
 
 /** Counts for 0/1 truths and predictions (1 = abnormal). */
 export function confusion(truth: ArrayLike<number>, predicted: ArrayLike<number>): Confusion {

@@ -1,0 +1,21 @@
+/** Background jobs (`/api/jobs`). */
+import type { JobStatus } from '../db/schema.ts';
+
+export type { JobStatus };
+
+/** The contract's job object (spec/API.md), plus attempts and the handler's result once succeeded. */
+export interface JobDto {
+  id: string;
+  kind: string;
+  status: JobStatus;
+  progress: number;
+  message: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** The last failure (also while a retry is pending). */
+  error?: string;
+  attempts: number;
+  maxAttempts: number;
+  result?: unknown;
+}

@@ -1,0 +1,38 @@
+/** Votes (`/api/images/:id/votes`). */
+import type { AnomalyCode } from '../anomaly-types.ts';
+import type { Verdict } from '../db/schema.ts';
+import type { UserRef } from './users.ts';
+
+export type { Verdict };
+
+/** `PUT /api/images/:id/votes/me`: the body, as the API's schema (`api/src/votes/votes.schema.ts`) accepts it. */
+export interface VoteInput {
+  verdict: Verdict;
+  /** Distinct codes, any order (the API stores them in the paper's order). */
+  anomalies: AnomalyCode[];
+  comment?: string | null;
+  /** Whether the client showed the model's prediction before this vote (for bias analysis). */
+  modelHintShown?: boolean;
+}
+
+/** The caller's own vote, as `PUT …/votes/me` answers it. */
+export interface MyVoteDto {
+  imageId: string;
+  verdict: Verdict;
+  /** Stored codes in the paper's order (strings: the store does not re-check them on the way out). */
+  anomalies: string[];
+  comment: string | null;
+  modelHintShown: boolean;
+  createdAt: string;
+}
+
+/** A vote as the lead sees it (current votes and history). */
+export interface VoteDto {
+  id: string;
+  user: UserRef;
+  verdict: Verdict;
+  anomalies: string[];
+  comment: string | null;
+  modelHintShown: boolean;
+  createdAt: string;
+}
