@@ -3,6 +3,8 @@ import type { EmbeddingTable, TrainHeadOptions } from '../head/train.ts';
 import type { HeadParams } from '../head/params.ts';
 import { confusion, summarize } from './metrics.ts';
 import type { CrossValidation } from './metrics.ts';
+import type { AnomalyLabels } from '../head/multilabel.ts';
+import { scoreAnomalyTypes, type AnomalyCrossValidation } from './average-precision.ts';
 import { trainFold } from './folds.ts';
 import type { FoldOutcome, FoldTask, FoldTasks } from './folds.ts';
 
@@ -13,6 +15,11 @@ export interface CrossValidateInput {
   labels: ArrayLike<number>;
   /** The bundle of each image. */
   bundles: readonly string[];
+  /**
+   * The anomaly types of each image (head/multilabel.ts): when given, every training also trains the type head on
+   * the same split, and cross-validation reports pooled per-type average precision.
+   */
+  anomalies?: AnomalyLabels;
   /** Conversion method 1–4 the embeddings were made with; recorded in the result. */
   method: number;
   seed: number;
@@ -37,16 +44,24 @@ export interface FoldResult {
   /** Indices (into the embeddings) of the test images, and their P(abnormal) from the unflipped variant. */
   images: number[];
   pAbnormal: number[];
+  /** [images × 11] type probabilities of the test images; null without anomaly labels. */
+  pAnomalies: Float32Array | null;
   trainingSeconds: number;
+  anomalyTrainingSeconds: number;
 }
+
+/** The binary scores and, with anomaly labels, the pooled per-type average precision beside them. */
+export type CrossValidationWithTypes = CrossValidation & { anomalies?: AnomalyCrossValidation };
 
 export interface CrossValidateResult {
   method: number;
   /** null when skipped. */
-  crossValidation: CrossValidation | null;
+  crossValidation: CrossValidationWithTypes | null;
   folds: FoldResult[];
   /** Trained on all images; null when `trainFinal` is false. */
   model: HeadParams | null;
+  /** The anomaly-type head trained on all images; null when `trainFinal` is false or without anomaly labels. */
+  anomalyModel: HeadParams | null;
   /** Decision rule: abnormal when P(abnormal) > threshold (argmax of the two-way softmax). */
   threshold: number;
   seconds: number;
@@ -66,6 +81,11 @@ export async function trainAndCrossValidate(input: CrossValidateInput): Promise<
     throw new Error(
       `${embeddings.images} embedded images, ${labels.length} labels, ${bundles.length} bundles`,
     );
+  if (input.anomalies && input.anomalies.known.length !== embeddings.images)
+    throw new Error(
+      `${embeddings.images} embedded images, ${input.anomalies.known.length} anomaly label sets`,
+    );
+  const anomalies = input.anomalies ? { anomalies: input.anomalies } : {};
   const names = [...new Set(bundles)].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const doCv = !input.skipCrossValidation;
   const doFinal = input.trainFinal ?? true;
@@ -93,6 +113,7 @@ export async function trainAndCrossValidate(input: CrossValidateInput): Promise<
         train: rest,
         test,
         options,
+        ...anomalies,
       });
     }
   }
@@ -106,6 +127,7 @@ export async function trainAndCrossValidate(input: CrossValidateInput): Promise<
       test: [],
       options,
       keepParams: true,
+      ...anomalies,
     });
   }
 
@@ -147,9 +169,12 @@ export async function trainAndCrossValidate(input: CrossValidateInput): Promise<
     bundle: t.bundle,
     images: t.images,
     pAbnormal: outcomes[k].pAbnormal,
+    pAnomalies: outcomes[k].pAnomalies,
     trainingSeconds: outcomes[k].trainingSeconds,
+    anomalyTrainingSeconds: outcomes[k].anomalyTrainingSeconds,
   }));
   const model: HeadParams | null = doFinal ? outcomes[outcomes.length - 1].params : null;
+  const anomalyModel: HeadParams | null = doFinal ? outcomes[outcomes.length - 1].anomalyParams : null;
   await input.onProgress?.(1, 'done');
 
   const crossValidation = doCv
@@ -163,12 +188,38 @@ export async function trainAndCrossValidate(input: CrossValidateInput): Promise<
         })),
       )
     : null;
+  const typeScores = doCv && input.anomalies ? poolAnomalyScores(folds, input.anomalies) : null;
   return {
     method: input.method,
-    crossValidation,
+    crossValidation:
+      crossValidation && typeScores ? { ...crossValidation, anomalies: typeScores } : crossValidation,
     folds,
     model,
+    anomalyModel,
     threshold: DECISION_THRESHOLD,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * Per-type average precision over the held-out scores of every fold, pooled (average-precision.ts). A fold whose
+ * training images have no known types has no type scores; its test images then count as unknown.
+ */
+function poolAnomalyScores(folds: readonly FoldResult[], labels: AnomalyLabels): AnomalyCrossValidation {
+  const k = labels.targets.length / labels.known.length;
+  const images = folds.flatMap((f) => f.images);
+  const truth = new Uint8Array(images.length * k);
+  const scores = new Float32Array(images.length * k);
+  const known = new Uint8Array(images.length);
+  let row = 0;
+  for (const f of folds)
+    f.images.forEach((image, j) => {
+      truth.set(labels.targets.subarray(image * k, (image + 1) * k), row * k);
+      if (f.pAnomalies) {
+        scores.set(f.pAnomalies.subarray(j * k, (j + 1) * k), row * k);
+        known[row] = labels.known[image];
+      }
+      row++;
+    });
+  return scoreAnomalyTypes(truth, scores, known);
 }
