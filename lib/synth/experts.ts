@@ -53,8 +53,8 @@ export interface SimulatedVote {
   anomalies: AnomalyType[];
 }
 
-/** Perceived severity below which a noticed anomaly is not worth listing. */
-const MENTION = 0.15;
+/** Perceived severity below which a noticed anomaly is not worth listing (also the CV's type truth, cv/dataset.ts). */
+export const MENTION = 0.15;
 /** Base rate of abnormal plates in the paper's data (152 / 714), used by careless votes. */
 const BASE_RATE = 152 / 714;
 

@@ -5,6 +5,8 @@
  * The paper's experiment (sections 2.3–3.2) on a dataset folder with `manifest.csv` (e.g. from `npm run synth`):
  * embeds every image × 4 flips per method (cached), runs leave-one-bundle-out cross-validation of the head,
  * prints Table 1 (rows = bundles + overall, columns = methods, balanced accuracy %) and writes the JSON report.
+ * When the manifest lists anomaly types, the type head is cross-validated alongside and a second table gives its
+ * pooled average precision per type (`methods[].crossValidation.anomalies` in the JSON).
  */
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -15,7 +17,7 @@ import type { Method } from '../../lib/imaging/conversions.ts';
 import { loadBackbone, parseInputSize } from './backbone/load.ts';
 import { selectExecutionProvider } from './onnx/ep.ts';
 import { runCrossValidation, UNTRAINED_WARNING } from './cv/run-cv.ts';
-import { formatTable1 } from './cv/table.ts';
+import { formatAnomalyTable, formatTable1 } from './cv/table.ts';
 
 /**
  * Input size when neither --size nor PLATINA_INPUT_SIZE is given and no GPU is available. ResNet-34 costs about
@@ -117,6 +119,13 @@ async function main(): Promise<void> {
       `input ${inputSize.height}×${inputSize.width}; ${report.training.epochs} epochs, batch ${report.training.batchSize}, seed ${report.training.seed}\n`,
   );
   console.log(formatTable1(report.methods));
+  const types = formatAnomalyTable(report.methods);
+  if (types) {
+    console.log(
+      `\nAnomaly types (issue 7): leave-one-bundle-out average precision (%) of the type head, pooled over the held-out images${untrained}`,
+    );
+    console.log(types);
+  }
   if (backbone.untrained) console.log(`\n${UNTRAINED_WARNING}`);
   console.log(
     `\ntime: ${report.seconds.toFixed(1)} s in all; ` +

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isAnomalyCode, type AnomalyCode } from '../../../lib/anomaly-types.ts';
+import { MENTION } from '../../../lib/synth/experts.ts';
 
 /** One image of a dataset folder, as `manifest.csv` lists it. */
 export interface DatasetImage {
@@ -10,6 +12,8 @@ export interface DatasetImage {
   bundle: string;
   /** Ground truth: true = abnormal (the positive class). */
   abnormal: boolean;
+  /** The anomaly types the image shows, when the manifest has an `anomalies` column (see {@link parseAnomalies}). */
+  anomalies?: AnomalyCode[];
 }
 
 /** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and newlines. */
@@ -48,10 +52,33 @@ export function parseCsv(text: string): string[][] {
 const FILE_COLUMNS = ['file', 'path', 'filename'];
 const BUNDLE_COLUMNS = ['bundle'];
 const TRUTH_COLUMNS = ['truth', 'verdict', 'truth_verdict', 'label'];
+const ANOMALY_COLUMNS = ['anomalies'];
 
 /**
- * Reads `<dir>/manifest.csv` (written by `npm run synth`): one row per image with its file, bundle and true verdict
- * (`normal` / `abnormal`). Other columns (anomaly types, severities) are ignored here.
+ * An `anomalies` cell: `;`-separated codes, each optionally `code:severity` as the synthetic manifest writes them.
+ * A type with a severity counts when it is at least what simulated experts still list (lib/synth/experts.ts,
+ * MENTION = 0.15): the truth is then the anomaly set a careful panel would name, which is what the runner's type
+ * head learns from consensus labels; fainter anomalies are in the image but no expert would mark them.
+ */
+export function parseAnomalies(cell: string, where: string): AnomalyCode[] {
+  const out = new Set<AnomalyCode>();
+  for (const item of cell.split(';')) {
+    if (item.trim() === '') continue;
+    const [code, severity] = item.trim().split(':');
+    if (!isAnomalyCode(code)) throw new Error(`${where}: unknown anomaly type "${code}"`);
+    if (severity !== undefined) {
+      const s = Number(severity);
+      if (!Number.isFinite(s)) throw new Error(`${where}: severity "${severity}" of ${code} is not a number`);
+      if (s < MENTION) continue;
+    }
+    out.add(code);
+  }
+  return [...out];
+}
+
+/**
+ * Reads `<dir>/manifest.csv` (written by `npm run synth`): one row per image with its file, bundle, true verdict
+ * (`normal` / `abnormal`) and, when the column exists, its anomaly types. Other columns are ignored here.
  */
 export async function readManifest(dir: string): Promise<DatasetImage[]> {
   const file = path.join(dir, 'manifest.csv');
@@ -69,10 +96,18 @@ export async function readManifest(dir: string): Promise<DatasetImage[]> {
   const f = column(FILE_COLUMNS, 'file');
   const b = column(BUNDLE_COLUMNS, 'bundle');
   const t = column(TRUTH_COLUMNS, 'truth verdict');
+  const a = header.findIndex((h) => ANOMALY_COLUMNS.includes(h));
   return rows.slice(1).map((r, i) => {
     const verdict = (r[t] ?? '').trim().toLowerCase();
     if (verdict !== 'normal' && verdict !== 'abnormal')
       throw new Error(`${file} line ${i + 2}: verdict "${r[t]}" is neither normal nor abnormal`);
-    return { path: path.resolve(dir, r[f]), file: r[f], bundle: r[b], abnormal: verdict === 'abnormal' };
+    const image: DatasetImage = {
+      path: path.resolve(dir, r[f]),
+      file: r[f],
+      bundle: r[b],
+      abnormal: verdict === 'abnormal',
+    };
+    if (a >= 0) image.anomalies = parseAnomalies(r[a] ?? '', `${file} line ${i + 2}`);
+    return image;
   });
 }

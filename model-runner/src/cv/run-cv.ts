@@ -11,8 +11,9 @@ import { Embedder } from '../embeddings/embedder.ts';
 import type { EpChoice } from '../onnx/ep.ts';
 import { FLIP_VARIANTS, TRAINING_DEFAULTS } from '../head/train.ts';
 import type { EmbeddingTable, TrainHeadOptions } from '../head/train.ts';
+import { anomalyLabels } from '../head/multilabel.ts';
 import { trainAndCrossValidate } from './cross-validate.ts';
-import type { CrossValidation } from './metrics.ts';
+import type { CrossValidationWithTypes } from './cross-validate.ts';
 import { readManifest } from './dataset.ts';
 
 export interface CvRunOptions {
@@ -38,12 +39,15 @@ export interface CvRunOptions {
 
 export interface MethodResult {
   method: Method;
-  crossValidation: CrossValidation;
+  /** With `anomalies` (pooled per-type average precision) when the manifest lists anomaly types. */
+  crossValidation: CrossValidationWithTypes;
   /** Wall seconds: embedding (0 when all cached) and the 12 (or n) fold trainings. */
   embeddingSeconds: number;
   embeddedImages: number;
   cvSeconds: number;
   foldTrainingSeconds: number[];
+  /** The anomaly-type head's share of each fold's training (empty without anomaly types). */
+  foldAnomalyTrainingSeconds: number[];
 }
 
 /** The JSON the CLI writes. `methods[].crossValidation` has the `GET /api/models` crossValidation shape. */
@@ -82,6 +86,12 @@ export async function runCrossValidation(o: CvRunOptions): Promise<CvRunReport> 
   if (images.length === 0) throw new Error(`${o.dataDir}/manifest.csv lists no images`);
   const bundles = images.map((i) => i.bundle);
   const labels = Uint8Array.from(images, (i) => (i.abnormal ? 1 : 0));
+  // The type head's truth (head/multilabel.ts): only when the manifest lists the types of every image.
+  const anomalies = images.every((i) => i.anomalies)
+    ? anomalyLabels(
+        images.map((i) => ({ verdict: i.abnormal ? 'abnormal' : 'normal', anomalies: i.anomalies! })),
+      )
+    : undefined;
   const training = { ...TRAINING_DEFAULTS, ...o.training };
   const backboneFc = extractFcWeights(o.backbone.bytes) ?? null;
   o.log(
@@ -176,6 +186,7 @@ export async function runCrossValidation(o: CvRunOptions): Promise<CvRunReport> 
         embeddings: table,
         labels,
         bundles,
+        anomalies,
         method,
         seed: o.seed,
         trainFinal: false,
@@ -196,6 +207,7 @@ export async function runCrossValidation(o: CvRunOptions): Promise<CvRunReport> 
         embeddedImages,
         cvSeconds: cv.seconds,
         foldTrainingSeconds: cv.folds.map((f) => f.trainingSeconds),
+        foldAnomalyTrainingSeconds: anomalies ? cv.folds.map((f) => f.anomalyTrainingSeconds) : [],
       };
       methods.push(result);
       await o.onMethodDone?.(result);

@@ -1,3 +1,5 @@
+import { ANOMALY_TYPES } from '../../../lib/anomaly-types.ts';
+import type { AnomalyCrossValidation } from './average-precision.ts';
 import type { CrossValidation } from './metrics.ts';
 
 /** Balanced accuracy as the paper prints it: a percentage with two decimals, "—" when undefined. */
@@ -33,4 +35,58 @@ export function formatTable1(
   );
   for (const [bundle, note] of notes) lines.push(`— bundle ${bundle}: ${note}`);
   return lines.join('\n');
+}
+
+/**
+ * Beside Table 1: pooled average precision per anomaly type (rows, the paper's order) and conversion method
+ * (columns), in %. `Positives` counts the type's images in the pool and `Chance` is the AP of an uninformed ranking
+ * (the positive share), the number a column must beat. Types under the minimum of positives show "—", explained
+ * under the table. Methods without type scores are left out; no such method → an empty string.
+ */
+export function formatAnomalyTable(
+  results: readonly { method: number; crossValidation: { anomalies?: AnomalyCrossValidation } }[],
+): string {
+  const scored = results.filter((r) => r.crossValidation.anomalies);
+  if (scored.length === 0) return '';
+  const first = scored[0].crossValidation.anomalies!;
+  const label = Math.max(4, ...ANOMALY_TYPES.map((t) => t.name.length));
+  const col = 10;
+  const lines = [
+    [
+      'Type'.padEnd(label),
+      'Positives'.padStart(col),
+      'Chance'.padStart(col),
+      ...scored.map((r) => `Method ${r.method}`.padStart(col)),
+    ].join(' '),
+  ];
+  const notes: string[] = [];
+  first.perType.forEach((type, t) => {
+    const name = ANOMALY_TYPES.find((a) => a.code === type.code)?.name ?? type.code;
+    if (type.note) notes.push(`— ${name}: ${type.note}`);
+    lines.push(
+      [
+        name.padEnd(label),
+        String(type.positives).padStart(col),
+        percent(type.images > 0 ? type.positives / type.images : null).padStart(col),
+        ...scored.map((r) => percent(r.crossValidation.anomalies!.perType[t].averagePrecision).padStart(col)),
+      ].join(' '),
+    );
+  });
+  const mean = (values: (number | null)[]) => {
+    const numbers = values.filter((v): v is number => v !== null);
+    return numbers.length ? numbers.reduce((a, b) => a + b, 0) / numbers.length : null;
+  };
+  const withAp = first.perType.filter((t) => t.averagePrecision !== null);
+  lines.push(
+    [
+      'Mean'.padEnd(label),
+      ''.padStart(col),
+      percent(mean(withAp.map((t) => t.positives / t.images))).padStart(col),
+      ...scored.map((r) =>
+        percent(mean(r.crossValidation.anomalies!.perType.map((t) => t.averagePrecision))).padStart(col),
+      ),
+    ].join(' '),
+  );
+  if (withAp.length < first.perType.length) notes.push(`Mean: over the ${withAp.length} types with a number`);
+  return [...lines, ...notes].join('\n');
 }
