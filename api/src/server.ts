@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { openEmbedded, openPostgres, type Database } from '../../lib/db/connect.ts';
 import { migrateToLatest } from '../../lib/db/migrate.ts';
+import { labelNotifier, notifyRunnersOver } from './consensus/label-notifier.ts';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Services } from './http/context.ts';
@@ -38,12 +39,18 @@ export async function startServer(
 ): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: config.logLevel });
   await migrateToLatest(database.db);
+  const labels = labelNotifier({
+    wakeInProcess: () => services.notifyJobs(),
+    notifyRunners: database.kind === 'postgres' ? notifyRunnersOver(database.db) : undefined,
+    logger,
+  });
   const services: Services = {
     db: database.db,
     dbKind: database.kind,
     config,
     logger,
     notifyJobs: () => {},
+    labelsChanged: labels.changed,
   };
   const admin = await bootstrapAdmin(services);
   if (admin) opts.onAdminCreated?.(admin);
@@ -89,6 +96,7 @@ export async function startServer(
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         await done;
         clearTimeout(timer);
+        labels.close();
         await database.close();
       })();
       return closing;

@@ -100,6 +100,8 @@ export interface ImageConsensusTable {
   reason: string | null;
   resolved_at: Timestamp | null;
   updated_at: Generated<Timestamp>;
+  /** Bumped by every write of the row: the optimistic vote's check (migrations/…T0600). */
+  revision: Generated<string>;
 }
 
 export interface QueueLeasesTable {

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Expression, type Kysely, type Transaction } from 'kysely';
 import type { DB, ImageStatus, Verdict, ConsensusMethod } from '../../../lib/db/schema.ts';
 
 type Exec = Kysely<DB> | Transaction<DB>;
@@ -25,24 +25,9 @@ export function lockImage(tx: Transaction<DB>, imageId: string) {
  */
 export async function lockImageAndInsertVote(
   tx: Transaction<DB>,
-  v: {
-    imageId: string;
-    userId: string;
-    verdict: Verdict;
-    anomalies: string[];
-    comment: string | null;
-    modelHintShown: boolean;
-  },
-) {
-  const result = await sql<{
-    id: string;
-    image_id: string;
-    verdict: Verdict;
-    anomalies: string[];
-    comment: string | null;
-    model_hint_shown: boolean;
-    created_at: Date;
-  }>`
+  v: NewVote,
+): Promise<StoredVote | undefined> {
+  const result = await sql<StoredVote>`
     with locked as (select id from images where id = ${v.imageId} for no key update)
     insert into votes (image_id, user_id, verdict, anomalies, comment, model_hint_shown)
     select id, ${v.userId}, ${v.verdict}, ${v.anomalies}::text[], ${v.comment}, ${v.modelHintShown} from locked
@@ -51,12 +36,15 @@ export async function lockImageAndInsertVote(
 }
 
 /**
- * Everything the rule needs for one image, in one round trip: the stored settings (key → value), each
- * voter's latest vote, and the image's latest resolution row. Run it after the image's lock is held.
+ * Everything the rule needs for one image, in one round trip and one snapshot: the stored settings
+ * (key → value, and their text, which the optimistic vote compares), each voter's latest vote, the
+ * image's latest resolution row and the revision of its consensus row (null: none stored yet). Under the
+ * image's lock (recompute) or without it (the optimistic vote, which re-checks what it read).
  */
-export async function ruleInputs(tx: Transaction<DB>, imageId: string) {
+export async function ruleInputs(db: Exec, imageId: string) {
   const result = await sql<{
-    settings: Record<string, unknown> | null;
+    settings: string | null;
+    revision: string | null;
     votes: { user_id: string; verdict: Verdict; anomalies: string[] }[] | null;
     latest: {
       user_id: string;
@@ -68,18 +56,136 @@ export async function ruleInputs(tx: Transaction<DB>, imageId: string) {
     } | null;
   }>`
     select
-      (select json_object_agg(key, value) from settings) as settings,
+      ${SETTINGS_TEXT} as settings,
+      (select revision::text from image_consensus where image_id = ${imageId}) as revision,
       (select json_agg(v) from (
          select distinct on (user_id) user_id::text, verdict, anomalies
          from votes where image_id = ${imageId} order by user_id, id desc) v) as votes,
       (select row_to_json(r) from (
          select user_id::text, action, verdict, anomalies, reason, created_at
-         from resolutions where image_id = ${imageId} order by id desc limit 1) r) as latest`.execute(tx);
+         from resolutions where image_id = ${imageId} order by id desc limit 1) r) as latest`.execute(db);
   const row = result.rows[0];
   return {
-    settings: new Map(Object.entries(row.settings ?? {})),
+    settingsText: row.settings,
+    settings: new Map(Object.entries(row.settings ? (JSON.parse(row.settings) as object) : {})),
+    revision: row.revision,
     votes: row.votes ?? [],
     latest: row.latest ? { ...row.latest, created_at: new Date(row.latest.created_at) } : undefined,
+  };
+}
+
+/** The settings table as one text value: read with the rule's inputs, compared by the optimistic vote. */
+const SETTINGS_TEXT = sql<
+  string | null
+>`(select json_object_agg(key, value order by key)::text from settings)`;
+
+export interface NewVote {
+  imageId: string;
+  userId: string;
+  verdict: Verdict;
+  anomalies: string[];
+  comment: string | null;
+  modelHintShown: boolean;
+}
+
+export interface StoredVote {
+  id: string;
+  image_id: string;
+  verdict: Verdict;
+  anomalies: string[];
+  comment: string | null;
+  model_hint_shown: boolean;
+  created_at: Date;
+}
+
+/**
+ * The optimistic vote: in ONE statement (its own transaction), lock the image row (so it orders with the
+ * locked writers: resolutions, the locked vote), write the consensus row the caller computed — only if
+ * the row's revision and the settings are still those the caller read — then insert the vote and end
+ * the voter's lease. Undefined when anything changed since (or the image does not exist): nothing was
+ * written, and the caller takes the locked path. Each write depends on the previous CTE's rows, so the
+ * lock is held before the consensus row is touched.
+ *
+ * Why it is exact: a concurrent writer either committed before this statement's snapshot (the revision
+ * or settings differ: refused), holds the image lock (this statement waits, then the UPDATE re-checks the
+ * revision on the newest row version: refused), or starts after (it reads this vote). A first vote
+ * inserts the consensus row with ON CONFLICT DO NOTHING, so a concurrent first vote makes it refuse too.
+ */
+export async function insertVoteIfUnchanged(
+  db: Exec,
+  v: NewVote,
+  row: ConsensusRow,
+  seen: { revision: string | null; settingsText: string | null },
+): Promise<StoredVote | undefined> {
+  const result = await sql<StoredVote>`
+    with locked as (
+      select id from images where id = ${v.imageId} for no key update
+    ), guard as (
+      select id from locked where ${SETTINGS_TEXT} is not distinct from ${seen.settingsText}::text
+    ), updated as (
+      update image_consensus c set
+        status = ${row.status}, verdict = ${row.verdict}, anomalies = ${row.anomalies}::text[],
+        method = ${row.method}, normal_votes = ${row.normal_votes}::int,
+        abnormal_votes = ${row.abnormal_votes}::int, votes_needed = ${row.votes_needed}::int,
+        resolved_by = ${row.resolved_by}::bigint, reason = ${row.reason}::text,
+        resolved_at = ${resolvedAtKept('c', incomingParams(row))},
+        revision = c.revision + 1, updated_at = now()
+      from guard where c.image_id = guard.id and c.revision = ${seen.revision}::bigint
+      returning c.image_id
+    ), inserted as (
+      insert into image_consensus (image_id, status, verdict, anomalies, method, normal_votes,
+                                   abnormal_votes, votes_needed, resolved_by, reason, resolved_at)
+      select id, ${row.status}, ${row.verdict}, ${row.anomalies}::text[], ${row.method},
+             ${row.normal_votes}::int, ${row.abnormal_votes}::int, ${row.votes_needed}::int,
+             ${row.resolved_by}::bigint, ${row.reason}::text, ${row.resolved_at}::timestamptz
+      from guard where ${seen.revision}::bigint is null
+      on conflict (image_id) do nothing
+      returning image_id
+    ), written as (
+      select image_id from updated union all select image_id from inserted
+    ), vote as (
+      insert into votes (image_id, user_id, verdict, anomalies, comment, model_hint_shown)
+      select image_id, ${v.userId}, ${v.verdict}, ${v.anomalies}::text[], ${v.comment}::text,
+             ${v.modelHintShown}::boolean
+      from written
+      returning id, image_id, verdict, anomalies, comment, model_hint_shown, created_at
+    ), released as (
+      delete from queue_leases where user_id = ${v.userId} and image_id in (select image_id from written)
+    )
+    select * from vote`.execute(db);
+  return result.rows[0];
+}
+
+/**
+ * `resolved_at` of a vote-based decision keeps its first time while the decision (status, verdict,
+ * method) stays the same, so a confirming late vote does not move it; lead decisions carry their own.
+ * `stored`: the row being overwritten; `incoming`: the new values (EXCLUDED.* of an upsert, or parameters).
+ */
+function resolvedAtKept(
+  stored: string,
+  incoming: {
+    status: Expression<unknown>;
+    verdict: Expression<unknown>;
+    method: Expression<unknown>;
+    resolvedAt: Expression<unknown>;
+  },
+) {
+  const s = sql.ref(stored);
+  return sql<Date | null>`case
+    when ${incoming.method} <> 'lead'
+     and ${s}.status = ${incoming.status}
+     and ${s}.verdict is not distinct from ${incoming.verdict}
+     and ${s}.method is not distinct from ${incoming.method}
+    then ${s}.resolved_at else ${incoming.resolvedAt} end`;
+}
+
+/** A row's new values as typed parameters, for resolvedAtKept. */
+function incomingParams(row: ConsensusRow) {
+  return {
+    status: sql`${row.status}::text`,
+    verdict: sql`${row.verdict}::text`,
+    method: sql`${row.method}::text`,
+    resolvedAt: sql`${row.resolved_at}::timestamptz`,
   };
 }
 
@@ -218,12 +324,13 @@ export async function upsertConsensus(
         votes_needed: eb.ref('excluded.votes_needed'),
         resolved_by: eb.ref('excluded.resolved_by'),
         reason: eb.ref('excluded.reason'),
-        resolved_at: sql<Date | null>`case
-          when excluded.method <> 'lead'
-           and image_consensus.status = excluded.status
-           and image_consensus.verdict is not distinct from excluded.verdict
-           and image_consensus.method is not distinct from excluded.method
-          then image_consensus.resolved_at else excluded.resolved_at end`,
+        resolved_at: resolvedAtKept('image_consensus', {
+          status: sql.ref('excluded.status'),
+          verdict: sql.ref('excluded.verdict'),
+          method: sql.ref('excluded.method'),
+          resolvedAt: sql.ref('excluded.resolved_at'),
+        }),
+        revision: sql<string>`image_consensus.revision + 1`,
         updated_at: sql<Date>`now()`,
       })),
     )
@@ -234,7 +341,7 @@ export async function upsertConsensus(
 export async function setUnlabeledVotesNeeded(tx: Transaction<DB>, votesRequired: number): Promise<void> {
   await tx
     .updateTable('image_consensus')
-    .set({ votes_needed: votesRequired })
+    .set({ votes_needed: votesRequired, revision: sql<string>`revision + 1` })
     .where('status', '=', 'unlabeled')
     .execute();
 }

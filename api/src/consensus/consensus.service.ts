@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { DB, ImageStatus, Verdict } from '../../../lib/db/schema.ts';
 import { decideConsensus, sortAnomalies, type ConsensusSettings } from '../../../lib/consensus/rule.ts';
 import type { AuthUser, Services } from '../http/context.ts';
@@ -93,6 +93,32 @@ export async function recomputeConsensus(tx: Transaction<DB>, imageId: string, r
   return { row, settings };
 }
 
+/**
+ * Store a vote and the image's new consensus atomically; undefined when the image does not exist.
+ *
+ * The common case costs two round trips and holds no lock between them: read the rule's inputs, apply
+ * the rule with this vote in place of the voter's previous one, and write both in one statement that
+ * checks nothing changed meanwhile (repo.insertVoteIfUnchanged). When something did — a concurrent vote
+ * on the same image, a resolution, a settings change — the vote takes the locked path instead: lock the
+ * image, insert, recompute from the stored votes. Both paths end in the same stored state.
+ */
+export async function recordVote(
+  db: Kysely<DB>,
+  vote: repo.NewVote,
+): Promise<{ vote: repo.StoredVote; consensus: repo.ConsensusRow } | undefined> {
+  const inputs = await repo.ruleInputs(db, vote.imageId);
+  const votes = [...inputs.votes.filter((v) => v.user_id !== vote.userId), vote];
+  const settings = settingsFromRows(inputs.settings);
+  const row = toRow(vote.imageId, votes, inputs.latest, settings, new Date());
+  const stored = await repo.insertVoteIfUnchanged(db, vote, row, inputs);
+  if (stored) return { vote: stored, consensus: row };
+  return db.transaction().execute(async (tx) => {
+    const locked = await repo.lockImageAndInsertVote(tx, vote);
+    if (!locked) return undefined;
+    return { vote: locked, consensus: (await recomputeConsensus(tx, vote.imageId, vote.userId)).row };
+  });
+}
+
 /** Recompute every image that has votes or a resolution (after a settings change), in batches. */
 export async function recomputeAllConsensus(tx: Transaction<DB>, settings: ConsensusSettings): Promise<void> {
   const [votes, resolutions] = await Promise.all([repo.allCurrentVotes(tx), repo.allLatestResolutions(tx)]);
@@ -148,11 +174,13 @@ export async function resolveImage(
   imageId: string,
   input: { verdict: Verdict; anomalies: string[]; reason: string },
 ): Promise<ConsensusDto> {
-  return services.db.transaction().execute(async (tx) => {
+  const dto = await services.db.transaction().execute(async (tx) => {
     if (!(await repo.lockImage(tx, imageId))) throw new AppError('not_found', `no image with id ${imageId}`);
     await repo.insertResolution(tx, { imageId, userId: user.id, action: 'resolve', ...input });
     return recomputeAndRead(tx, imageId);
   });
+  services.labelsChanged();
+  return dto;
 }
 
 /** `DELETE /resolution`: appends a withdrawal, returning the image to the vote rule. 409 when none is active. */
@@ -161,7 +189,7 @@ export async function withdrawResolution(
   user: AuthUser,
   imageId: string,
 ): Promise<ConsensusDto> {
-  return services.db.transaction().execute(async (tx) => {
+  const dto = await services.db.transaction().execute(async (tx) => {
     if (!(await repo.lockImage(tx, imageId))) throw new AppError('not_found', `no image with id ${imageId}`);
     const latest = await repo.latestResolution(tx, imageId);
     if (latest?.action !== 'resolve') {
@@ -170,6 +198,8 @@ export async function withdrawResolution(
     await repo.insertResolution(tx, { imageId, userId: user.id, action: 'withdraw' });
     return recomputeAndRead(tx, imageId);
   });
+  services.labelsChanged();
+  return dto;
 }
 
 async function recomputeAndRead(tx: Transaction<DB>, imageId: string): Promise<ConsensusDto> {

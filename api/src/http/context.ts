@@ -12,6 +12,8 @@ export interface Services {
   logger: Logger;
   /** Wakes the model runner when a job is enqueued (in-process runner or NOTIFY). */
   notifyJobs: () => void;
+  /** After a commit that decided or changed labels: tells model runners soon (debounced, label-notifier.ts). */
+  labelsChanged: () => void;
 }
 
 export interface AuthUser {

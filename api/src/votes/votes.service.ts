@@ -3,8 +3,8 @@ import type { DB } from '../../../lib/db/schema.ts';
 import type { Services, AuthUser } from '../http/context.ts';
 import { AppError } from '../http/errors.ts';
 import { sortAnomalies } from '../../../lib/consensus/rule.ts';
-import { lockImageAndInsertVote, imageExists } from '../consensus/consensus.repository.ts';
-import { assertMaySeeVotes, recomputeConsensus } from '../consensus/consensus.service.ts';
+import { imageExists } from '../consensus/consensus.repository.ts';
+import { assertMaySeeVotes, recordVote } from '../consensus/consensus.service.ts';
 import * as repo from './votes.repository.ts';
 import type { MyVoteDto, VoteDto, VoteInput } from '../../../lib/api-types/votes.ts';
 
@@ -24,8 +24,7 @@ function toDto(r: VoteRow): VoteDto {
 
 /**
  * Record the caller's vote (a new row; it replaces their current vote, the old one stays in the history)
- * and recompute the image's consensus in the same transaction. The image row is locked first, so
- * concurrent votes on one image serialise and the last to commit sees all the others.
+ * with the image's recomputed consensus, atomically (consensus.service recordVote says how).
  */
 export async function castVote(
   services: Services,
@@ -33,28 +32,25 @@ export async function castVote(
   imageId: string,
   input: VoteInput,
 ): Promise<MyVoteDto> {
-  return services.db.transaction().execute(async (tx) => {
-    const row = await lockImageAndInsertVote(tx, {
-      imageId,
-      userId: user.id,
-      verdict: input.verdict,
-      anomalies: sortAnomalies(input.anomalies),
-      comment: input.comment?.trim() ? input.comment : null,
-      modelHintShown: input.modelHintShown ?? false,
-    });
-    if (!row) throw new AppError('not_found', `no image with id ${imageId}`);
-    // The rule's inputs (settings included) are read after the insert: a concurrent settings change holds
-    // the insert back until it commits (settings.service), so this recompute uses the settings in force.
-    await recomputeConsensus(tx, imageId, user.id);
-    return {
-      imageId: row.image_id,
-      verdict: row.verdict,
-      anomalies: row.anomalies,
-      comment: row.comment,
-      modelHintShown: row.model_hint_shown,
-      createdAt: row.created_at.toISOString(),
-    };
+  const recorded = await recordVote(services.db, {
+    imageId,
+    userId: user.id,
+    verdict: input.verdict,
+    anomalies: sortAnomalies(input.anomalies),
+    comment: input.comment?.trim() ? input.comment : null,
+    modelHintShown: input.modelHintShown ?? false,
   });
+  if (!recorded) throw new AppError('not_found', `no image with id ${imageId}`);
+  if (recorded.consensus.status === 'resolved') services.labelsChanged();
+  const row = recorded.vote;
+  return {
+    imageId: row.image_id,
+    verdict: row.verdict,
+    anomalies: row.anomalies,
+    comment: row.comment,
+    modelHintShown: row.model_hint_shown,
+    createdAt: row.created_at.toISOString(),
+  };
 }
 
 /** Current votes of an image; blind to experts who have not voted on it (403). */
