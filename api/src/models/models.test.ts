@@ -13,6 +13,7 @@ import { BACKBONE_META, UNTRAINED } from '../../../model-runner/src/backbone/res
 import { ComputeThread } from '../../../model-runner/src/runner/compute.ts';
 import { createModelRunner, type ModelRunner } from '../../../model-runner/src/runner/index.ts';
 import { startTestApp, type TestApp, type TestUser } from '../../../test/harness.ts';
+import { ANOMALY_CODES } from '../../../lib/anomaly-types.ts';
 
 /**
  * The model runner end to end, through the API: small synthetic TIFFs uploaded, labels resolved by the
@@ -148,6 +149,20 @@ describe('model runner through the API', () => {
     assert.equal(o.tp + o.fp + o.tn + o.fn, 12);
     assert.equal(o.tp + o.fn, 6);
     assert.ok(o.balancedAccuracy >= 0 && o.balancedAccuracy <= 1);
+    // Beside the binary table, the type head's pooled average precision: the 6 abnormal images show scratches,
+    // no image shows another type, which therefore reports no number.
+    assert.equal(m.settings.anomalyHead, '512x256x11');
+    const types = m.crossValidation.anomalies;
+    assert.equal(types.minPositives, 5);
+    assert.deepEqual(
+      types.perType.map((t: { code: string }) => t.code),
+      ANOMALY_CODES,
+    );
+    assert.equal(types.perType[0].positives, 6);
+    assert.equal(types.perType[0].images, 12);
+    assert.ok(types.perType[0].averagePrecision >= 0.5 && types.perType[0].averagePrecision <= 1);
+    assert.equal(types.perType[1].averagePrecision, null);
+    assert.match(types.perType[1].note, /^0 positive images \(fewer than 5\)/);
 
     const predictions = await app.server.services.db
       .selectFrom('predictions')
@@ -157,7 +172,7 @@ describe('model runner through the API', () => {
     assert.equal(predictions.length, 15, 'labeled and unlabeled images are scored');
   });
 
-  test('GET /api/images/:id/prediction gives P(abnormal), priority and reason; experts see it only after voting', async () => {
+  test('GET /api/images/:id/prediction gives P(abnormal), priority, reason and P(type) of the 11 types; experts see it only after voting', async () => {
     const id = unlabeled[0];
     const r = await app.request('GET', `/api/images/${id}/prediction`, { token: lead.token });
     assert.equal(r.status, 200);
@@ -165,7 +180,17 @@ describe('model runner through the API', () => {
     assert.ok(r.body.pAbnormal >= 0 && r.body.pAbnormal <= 1);
     assert.ok(r.body.priority >= 0 && r.body.priority <= 1);
     assert.match(r.body.reason, /^model (unsure|leaning|confident), P\(abnormal\) \d\.\d\d/);
-    assert.deepEqual(r.body.anomalies, []);
+    assert.deepEqual(
+      r.body.anomalies.map((a: { code: string }) => a.code),
+      ANOMALY_CODES,
+    );
+    for (const a of r.body.anomalies) assert.ok(a.p >= 0 && a.p <= 1, `${a.code}: ${a.p}`);
+    // Scratches are the only type in the labels (half the images): the head ranks them above the never-seen types.
+    const scratches = r.body.anomalies[0].p;
+    assert.ok(
+      r.body.anomalies.slice(1).every((a: { p: number }) => a.p < scratches),
+      JSON.stringify(r.body.anomalies),
+    );
     const resolved = await app.request('GET', `/api/images/${images[0].id}/prediction`, {
       token: lead.token,
     });

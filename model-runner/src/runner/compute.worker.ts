@@ -12,6 +12,7 @@ import type { EmbeddingKey, EmbeddingStore } from '../embeddings/cache.ts';
 import { Embedder, type EmbedItem } from '../embeddings/embedder.ts';
 import { mergeClassifier } from '../export/merge.ts';
 import { scoreImages, type EmbeddingTable } from '../head/train.ts';
+import { scoreAnomalies } from '../head/multilabel.ts';
 import type { HeadParams } from '../head/params.ts';
 import { selectExecutionProvider } from '../onnx/ep.ts';
 import type { ComputeRequest, ComputeResponse } from './compute.ts';
@@ -95,6 +96,11 @@ export const computeTasks = {
 
   async score(input: { head: HeadParams; table: EmbeddingTable }): Promise<Float32Array> {
     return scoreImages(input.head, input.table);
+  },
+
+  /** P(type) of every image of the table, [images × types] (head/multilabel.ts). */
+  async scoreAnomalies(input: { head: HeadParams; table: EmbeddingTable }): Promise<Float32Array> {
+    return scoreAnomalies(input.head, input.table);
   },
 
   /**

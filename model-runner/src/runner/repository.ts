@@ -175,19 +175,33 @@ export interface PredictionRow {
   p_abnormal: number;
   priority: number;
   reason: string;
+  /**
+   * P(type) per anomaly type, `[{code, p}]` in the paper's order (`GET /api/images/:id/prediction`); absent when
+   * only the priority is recomputed, which then leaves the stored ones as they are.
+   */
+  anomalies?: { code: string; p: number }[];
 }
 
 /** Upsert predictions of a version, 1000 rows a statement (a retried score job overwrites its own rows). */
 export async function upsertPredictions(db: Exec, modelVersion: string, rows: readonly PredictionRow[]) {
   for (let start = 0; start < rows.length; start += 1000) {
+    const chunk = rows.slice(start, start + 1000);
+    const withTypes = chunk.some((r) => r.anomalies);
     await db
       .insertInto('predictions')
-      .values(rows.slice(start, start + 1000).map((r) => ({ model_version: modelVersion, ...r })))
+      .values(
+        chunk.map(({ anomalies, ...r }) => ({
+          model_version: modelVersion,
+          ...r,
+          ...(withTypes ? { anomalies: JSON.stringify(anomalies ?? []) } : {}),
+        })),
+      )
       .onConflict((oc) =>
         oc.columns(['model_version', 'image_id']).doUpdateSet((eb) => ({
           p_abnormal: eb.ref('excluded.p_abnormal'),
           priority: eb.ref('excluded.priority'),
           reason: eb.ref('excluded.reason'),
+          ...(withTypes ? { anomalies: eb.ref('excluded.anomalies') } : {}),
         })),
       )
       .execute();

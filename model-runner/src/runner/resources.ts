@@ -118,6 +118,11 @@ export class RunnerResources {
     return this.compute.run('score', { head, table });
   }
 
+  /** P(type) of every image of `table` with the anomaly-type head, [images × types], in the compute thread. */
+  scoreAnomalies(head: HeadParams, table: EmbeddingTable): Promise<Float32Array> {
+    return this.compute.run('scoreAnomalies', { head, table });
+  }
+
   /** Abandon the computation in progress when `signal` aborts (the runner is stopping or lost the job). */
   bindAbort(signal: AbortSignal): void {
     signal.addEventListener(

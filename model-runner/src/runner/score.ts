@@ -7,16 +7,17 @@ import {
   type JobHandler,
 } from '../../../lib/jobs/worker.ts';
 import { computePriority, coverageFrom } from '../priority/priority.ts';
-import { decodeHead } from './head-codec.ts';
+import { decodeHeads } from './head-codec.ts';
 import * as repo from './repository.ts';
 import type { RunnerResources } from './resources.ts';
 
 type Progress = (p: number, message: string) => Promise<void>;
 
 /**
- * Score images with a model version from their cached unflipped embeddings (computing the missing ones),
- * attach each image's priority and reason (model-runner/src/priority), and store them as that version's
- * predictions. Returns the number of images scored and where the time went.
+ * Score images with a model version from their cached unflipped embeddings (computing the missing ones):
+ * P(abnormal) and, when the version has the anomaly-type head, P(type) for each of its types; attach each
+ * image's priority and reason (model-runner/src/priority), and store them as that version's predictions.
+ * Returns the number of images scored and where the time went.
  */
 export async function scoreWithVersion(
   res: RunnerResources,
@@ -47,12 +48,19 @@ export async function scoreWithVersion(
   const dim = 512;
   const table = new Float32Array(images.length * dim);
   images.forEach((im, i) => table.set(vectors.get(im.sha256)![0], i * dim));
-  const p = await res.score(decodeHead(version.head_weights), {
-    vectors: table,
-    images: images.length,
-    variants: 1,
-    dim,
-  });
+  const heads = decodeHeads(version.head_weights);
+  const embeddings = { vectors: table, images: images.length, variants: 1, dim };
+  const p = await res.score(heads.head, embeddings);
+  const types = heads.anomalyHead;
+  const pTypes = types ? await res.scoreAnomalies(types.params, embeddings) : null;
+  // Four decimals: 11 probabilities per image stay a small jsonb, and nothing downstream needs more.
+  const anomaliesOf = (i: number) =>
+    types && pTypes
+      ? types.codes.map((code, t) => ({
+          code,
+          p: Math.round(pTypes[i * types.codes.length + t] * 1e4) / 1e4,
+        }))
+      : [];
   const t2 = performance.now();
   const [consensus, perBundle] = await Promise.all([
     repo.consensusOf(res.db, imageIds),
@@ -72,7 +80,7 @@ export async function scoreWithVersion(
       },
       coverage,
     );
-    return { image_id: im.id, p_abnormal: p[i], ...pr };
+    return { image_id: im.id, p_abnormal: p[i], ...pr, anomalies: anomaliesOf(i) };
   });
   const t3 = performance.now();
   await progress(0.85, `storing ${rows.length} predictions`);

@@ -7,7 +7,9 @@ import {
   type JobHandler,
 } from '../../../lib/jobs/worker.ts';
 import type { Method } from '../../../lib/imaging/conversions.ts';
-import type { CrossValidation } from '../cv/metrics.ts';
+import { ANOMALY_CODES } from '../../../lib/anomaly-types.ts';
+import type { CrossValidationWithTypes } from '../cv/cross-validate.ts';
+import { ANOMALY_HEAD_DIMS, anomalyLabels } from '../head/multilabel.ts';
 import { FLIP_VARIANTS, TRAINING_DEFAULTS, type EmbeddingTable } from '../head/train.ts';
 import { encodeHead } from './head-codec.ts';
 import * as repo from './repository.ts';
@@ -26,6 +28,8 @@ export interface TrainingSettings {
   decayFactor: number;
   momentum: number;
   classWeights: null;
+  /** Layer widths of the anomaly-type head trained beside it (head/multilabel.ts), e.g. "512x256x11". */
+  anomalyHead: string;
 }
 
 /** Two versions are comparable by their numbers alone only when everything but the labels is equal. */
@@ -51,8 +55,9 @@ export function trainHandler(res: RunnerResources): JobHandler<TrainPayload> {
 
 /**
  * The `train` job (issue 6 step 6, issue 7): gather the resolved labels, embed what is not cached, train
- * the paper's head (with leave-one-bundle-out cross-validation when asked, or when needed to compare with
- * the active version), decide activation, and insert the version in ONE transaction at the end. A runner
+ * the paper's head and the anomaly-type head beside it (with leave-one-bundle-out cross-validation when asked, or
+ * when needed to compare with the active version), decide activation, and insert the version — both heads in
+ * `head_weights`, the per-type average precision in `cross_validation.anomalies` — in ONE transaction at the end. A runner
  * killed before that commit leaves no version; the transaction first checks that this runner still holds
  * the job, so a runner swept as dead cannot add a second version when it comes back.
  *
@@ -105,6 +110,7 @@ async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
     decayFactor: TRAINING_DEFAULTS.decayFactor,
     momentum: TRAINING_DEFAULTS.momentum,
     classWeights: null,
+    anomalyHead: ANOMALY_HEAD_DIMS.join('x'),
   };
   const active = await repo.activeVersion(res.db);
   const same = active !== undefined && sameSettings(active.settings, settings);
@@ -118,6 +124,8 @@ async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
       embeddings: table,
       labels: y,
       bundles,
+      // The type head learns the consensus anomaly sets (head/multilabel.ts says which images count).
+      anomalies: anomalyLabels(labels),
       method: p.method,
       seed: p.seed,
       skipCrossValidation: !doCv,
@@ -125,7 +133,7 @@ async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
     },
     (q, m) => report(0.3 + trainShare * q, m),
   );
-  const cv: CrossValidation | null = result.crossValidation;
+  const cv: CrossValidationWithTypes | null = result.crossValidation;
 
   let activate: string | null = null;
   let comparison: { active: number | null; candidate: number | null } | null = null;
@@ -182,7 +190,10 @@ async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
       trained_on_images: labels.length,
       trained_on_bundles: bundleCount,
       cross_validation: cv,
-      head_weights: encodeHead(result.model!),
+      head_weights: encodeHead(
+        result.model!,
+        result.anomalyModel ? { codes: ANOMALY_CODES, params: result.anomalyModel } : null,
+      ),
       job_id: ctx.job.id,
     });
     if (activate) await enqueue(tx, 'score', { modelVersion: id, activate });
