@@ -13,6 +13,11 @@ export interface VoteInput {
   comment?: string | null;
   /** Whether the client showed the model's prediction before this vote (for bias analysis). */
   modelHintShown?: boolean;
+  /**
+   * The anomaly types the model's hint pre-selected on the form; absent or null when no type hint was shown. Only
+   * with `modelHintShown: true` (422 otherwise).
+   */
+  anomalyHint?: AnomalyCode[] | null;
 }
 
 /** The caller's own vote, as `PUT …/votes/me` answers it. */
@@ -23,6 +28,8 @@ export interface MyVoteDto {
   anomalies: string[];
   comment: string | null;
   modelHintShown: boolean;
+  /** The types the model's hint pre-selected (paper order); null when no type hint was shown. */
+  anomalyHint: string[] | null;
   createdAt: string;
 }
 
@@ -34,5 +41,6 @@ export interface VoteDto {
   anomalies: string[];
   comment: string | null;
   modelHintShown: boolean;
+  anomalyHint: string[] | null;
   createdAt: string;
 }

@@ -71,6 +71,8 @@ export interface VotesTable {
   anomalies: ColumnType<string[], string[] | undefined, never>;
   comment: string | null;
   model_hint_shown: ColumnType<boolean, boolean | undefined, never>;
+  /** Codes the model's type hint pre-selected; null: no type hint shown (migration 2026-11-27T0700). */
+  anomaly_hint: ColumnType<string[] | null, string[] | null | undefined, never>;
   created_at: CreatedAt;
 }
 

@@ -29,9 +29,12 @@ export async function lockImageAndInsertVote(
 ): Promise<StoredVote | undefined> {
   const result = await sql<StoredVote>`
     with locked as (select id from images where id = ${v.imageId} for no key update)
-    insert into votes (image_id, user_id, verdict, anomalies, comment, model_hint_shown)
-    select id, ${v.userId}, ${v.verdict}, ${v.anomalies}::text[], ${v.comment}, ${v.modelHintShown} from locked
-    returning id, image_id, verdict, anomalies, comment, model_hint_shown, created_at`.execute(tx);
+    insert into votes (image_id, user_id, verdict, anomalies, comment, model_hint_shown, anomaly_hint)
+    select id, ${v.userId}, ${v.verdict}, ${v.anomalies}::text[], ${v.comment}, ${v.modelHintShown},
+           ${v.anomalyHint}::text[]
+    from locked
+    returning id, image_id, verdict, anomalies, comment, model_hint_shown, anomaly_hint,
+              created_at`.execute(tx);
   return result.rows[0];
 }
 
@@ -86,6 +89,8 @@ export interface NewVote {
   anomalies: string[];
   comment: string | null;
   modelHintShown: boolean;
+  /** The types the model's hint pre-selected; null when no type hint was shown. */
+  anomalyHint: string[] | null;
 }
 
 export interface StoredVote {
@@ -95,6 +100,7 @@ export interface StoredVote {
   anomalies: string[];
   comment: string | null;
   model_hint_shown: boolean;
+  anomaly_hint: string[] | null;
   created_at: Date;
 }
 
@@ -144,11 +150,11 @@ export async function insertVoteIfUnchanged(
     ), written as (
       select image_id from updated union all select image_id from inserted
     ), vote as (
-      insert into votes (image_id, user_id, verdict, anomalies, comment, model_hint_shown)
+      insert into votes (image_id, user_id, verdict, anomalies, comment, model_hint_shown, anomaly_hint)
       select image_id, ${v.userId}, ${v.verdict}, ${v.anomalies}::text[], ${v.comment}::text,
-             ${v.modelHintShown}::boolean
+             ${v.modelHintShown}::boolean, ${v.anomalyHint}::text[]
       from written
-      returning id, image_id, verdict, anomalies, comment, model_hint_shown, created_at
+      returning id, image_id, verdict, anomalies, comment, model_hint_shown, anomaly_hint, created_at
     ), released as (
       delete from queue_leases where user_id = ${v.userId} and image_id in (select image_id from written)
     )

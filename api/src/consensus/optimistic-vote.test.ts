@@ -29,6 +29,7 @@ const vote = (imageId: string, expert: FactoryUser, verdict: 'normal' | 'abnorma
   anomalies: [],
   comment: null,
   modelHintShown: false,
+  anomalyHint: null,
 });
 const pendingRow = (imageId: string, normal: number): repo.ConsensusRow => ({
   image_id: imageId,

@@ -58,6 +58,7 @@ export function votesPage(db: Kysely<DB>, afterId: string) {
       'v.created_at',
       sql<boolean>`not exists (select 1 from votes w
         where w.image_id = v.image_id and w.user_id = v.user_id and w.id > v.id)`.as('current'),
+      'v.anomaly_hint',
     ])
     .where('v.id', '>', afterId)
     .orderBy('v.id')

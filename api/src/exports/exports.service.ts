@@ -41,6 +41,7 @@ export const VOTE_COLUMNS = [
   'model_hint_shown',
   'created_at',
   'current',
+  'anomaly_hint',
 ] as const;
 
 type LabelRow = Awaited<ReturnType<typeof repo.labelsPage>>[number];
@@ -159,6 +160,7 @@ export function votesCsv(services: Services): Readable {
               r.model_hint_shown,
               r.created_at,
               r.current,
+              r.anomaly_hint && sortAnomalies(r.anomaly_hint).join(';'),
             ]),
           )
           .join('');

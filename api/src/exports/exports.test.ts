@@ -26,7 +26,13 @@ before(async () => {
       comment: '=HYPERLINK("x"), "quoted"\nline 2',
     },
     { imageId: images[1], userId: experts[0].id, verdict: 'normal' },
-    { imageId: images[1], userId: experts[0].id, verdict: 'abnormal' },
+    {
+      imageId: images[1],
+      userId: experts[0].id,
+      verdict: 'abnormal',
+      anomalies: ['lines'],
+      anomalyHint: ['lines', 'scratches'],
+    },
   ]);
 });
 after(() => app?.close());
@@ -109,10 +115,18 @@ describe('exports', () => {
     assert.equal(rows[1][col('anomalies')], 'scratches;bubbles');
     assert.equal(rows[3][col('comment')], `'=HYPERLINK("x"), "quoted"\nline 2`);
     assert.deepEqual(
-      rows.slice(4).map((row) => [row[col('verdict')], row[col('current')]]),
+      rows
+        .slice(4)
+        .map((row) => [
+          row[col('verdict')],
+          row[col('current')],
+          row[col('model_hint_shown')],
+          row[col('anomaly_hint')],
+        ]),
       [
-        ['normal', 'false'],
-        ['abnormal', 'true'],
+        ['normal', 'false', 'false', ''],
+        // The model's hint pre-selected two types (paper order); the expert kept one.
+        ['abnormal', 'true', 'true', 'scratches;lines'],
       ],
     );
   });

@@ -145,7 +145,15 @@ export async function buildActiveModel(
  */
 export async function buildVotes(
   db: Kysely<DB>,
-  votes: { imageId: string; userId: string; verdict: Verdict; anomalies?: string[]; comment?: string }[],
+  votes: {
+    imageId: string;
+    userId: string;
+    verdict: Verdict;
+    anomalies?: string[];
+    comment?: string;
+    /** The types a model hint pre-selected (the vote then records a model hint). */
+    anomalyHint?: string[];
+  }[],
 ): Promise<void> {
   await db.transaction().execute(async (tx) => {
     if (votes.length > 0) {
@@ -158,6 +166,8 @@ export async function buildVotes(
             verdict: v.verdict,
             anomalies: v.anomalies ?? [],
             comment: v.comment ?? null,
+            model_hint_shown: v.anomalyHint !== undefined,
+            anomaly_hint: v.anomalyHint ?? null,
           })),
         )
         .execute();

@@ -82,6 +82,18 @@ describe('malformed and hostile votes are refused with a message, and nothing is
       422,
       /^modelHintShown: /,
     ],
+    [
+      'type hints without the model hint',
+      { verdict: 'normal', anomalies: [], anomalyHint: ['lines'] },
+      422,
+      /^anomalyHint: is part of the model hint: send it only with modelHintShown: true/,
+    ],
+    [
+      'an unknown code among the type hints',
+      { verdict: 'normal', anomalies: [], modelHintShown: true, anomalyHint: ['dents'] },
+      422,
+      /^anomalyHint\.0: must be one of scratches, /,
+    ],
     ['an array instead of an object', [{ verdict: 'normal', anomalies: [] }], 422, /expected object/],
   ];
   for (const [what, json, status, message] of cases) {
@@ -139,10 +151,12 @@ describe('malformed and hostile votes are refused with a message, and nothing is
         anomalies: ['lines'],
         comment: '  faint line, minor  ',
         modelHintShown: true,
+        anomalyHint: ['lines', 'scratches'],
       },
     });
     assert.equal(r.status, 200);
     assert.equal(r.body.modelHintShown, true);
+    assert.deepEqual(r.body.anomalyHint, ['scratches', 'lines'], 'stored in the paper order');
     assert.equal(await storedVotes(), 1);
   });
 });

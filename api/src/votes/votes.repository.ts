@@ -23,6 +23,7 @@ const VOTE_COLUMNS = [
   'v.anomalies',
   'v.comment',
   'v.model_hint_shown',
+  'v.anomaly_hint',
   'v.created_at',
 ] as const;
 

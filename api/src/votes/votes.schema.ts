@@ -26,5 +26,14 @@ export const VoteBody = z
     comment: z.string().max(COMMENT_MAX, `must be at most ${COMMENT_MAX} characters`).nullish(),
     /** Whether the client showed the model's prediction before this vote (for bias analysis). */
     modelHintShown: z.boolean().optional(),
+    /**
+     * The anomaly types the model's hint pre-selected on the form (issue 7), absent or null when no type hint was
+     * shown. Part of the model hint, so only with `modelHintShown: true`.
+     */
+    anomalyHint: AnomalyList.nullish(),
   })
-  .strict();
+  .strict()
+  .refine((v) => v.anomalyHint == null || v.modelHintShown === true, {
+    path: ['anomalyHint'],
+    message: 'is part of the model hint: send it only with modelHintShown: true',
+  });

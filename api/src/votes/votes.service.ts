@@ -18,6 +18,7 @@ function toDto(r: VoteRow): VoteDto {
     anomalies: sortAnomalies(r.anomalies),
     comment: r.comment,
     modelHintShown: r.model_hint_shown,
+    anomalyHint: r.anomaly_hint && sortAnomalies(r.anomaly_hint),
     createdAt: r.created_at.toISOString(),
   };
 }
@@ -39,6 +40,7 @@ export async function castVote(
     anomalies: sortAnomalies(input.anomalies),
     comment: input.comment?.trim() ? input.comment : null,
     modelHintShown: input.modelHintShown ?? false,
+    anomalyHint: input.anomalyHint ? sortAnomalies(input.anomalyHint) : null,
   });
   if (!recorded) throw new AppError('not_found', `no image with id ${imageId}`);
   if (recorded.consensus.status === 'resolved') services.labelsChanged();
@@ -49,6 +51,7 @@ export async function castVote(
     anomalies: row.anomalies,
     comment: row.comment,
     modelHintShown: row.model_hint_shown,
+    anomalyHint: row.anomaly_hint,
     createdAt: row.created_at.toISOString(),
   };
 }

@@ -41,6 +41,7 @@ describe('a full labeling round: three experts and a lead', () => {
         anomalies: ['scratches', 'bubbles'],
         comment: null,
         modelHintShown: false,
+        anomalyHint: null,
         createdAt: undefined,
       },
     );

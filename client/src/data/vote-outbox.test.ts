@@ -33,6 +33,7 @@ const ack = (imageId: string, v: VoteInput): MyVoteDto => ({
   ...v,
   comment: null,
   modelHintShown: false,
+  anomalyHint: null,
   createdAt: '',
 });
 const settle = () => new Promise((r) => setTimeout(r, 5));
