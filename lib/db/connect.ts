@@ -28,6 +28,12 @@ export class DatabaseLockedError extends Error {
 /** Open a real PostgreSQL server. */
 export function openPostgres(url: string, poolSize = 10): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // Platina's queries are short index walks. Some have large cost estimates (a LIMIT over a lateral
+  // join: the queue's fresh images), which crosses jit_above_cost, and PostgreSQL then spends ~13 ms
+  // compiling a query that runs in under 1 ms. Sent once per new connection, before its first query.
+  pool.on('connect', (client) => {
+    client.query('set jit = off').catch(() => {});
+  });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return { db, kind: 'postgres', url, close: () => db.destroy() };
 }

@@ -6,7 +6,7 @@ import { localBounds, type Conversion, type Method } from '../../../lib/imaging/
 import { InvalidImageError } from '../../../lib/imaging/tiff-decode.ts';
 import type { AuthUser, Services } from '../http/context.ts';
 import { AppError } from '../http/errors.ts';
-import { getSettings } from '../settings/settings.service.ts';
+import { getSettings, type Settings } from '../settings/settings.service.ts';
 import { datasetBounds } from '../dataset/dataset.service.ts';
 import {
   fileSize,
@@ -46,8 +46,17 @@ function toDto(r: repo.ImageRow): ImageDto {
  * setting is off — votes are blind to the model then, so the image list must not leak it either.
  */
 async function visibleModel(services: Services, user: AuthUser): Promise<string | null> {
-  if (user.role === 'expert' && !(await getSettings(services.db)).showModelHint) return null;
-  return activeModelVersion(services.db);
+  const [settings, model] = await Promise.all([getSettings(services.db), activeModelVersion(services.db)]);
+  return modelVisibleTo(user, settings, model);
+}
+
+/** The model whose prediction `user` may see: experts only when `showModelHint` is on. */
+export function modelVisibleTo(
+  user: AuthUser,
+  settings: Settings,
+  activeModel: string | null,
+): string | null {
+  return user.role === 'expert' && !settings.showModelHint ? null : activeModel;
 }
 
 class AlreadyStored extends Error {}
@@ -132,7 +141,16 @@ export async function uploadImage(
 }
 
 export async function getImage(services: Services, user: AuthUser, id: string): Promise<ImageDto> {
-  const [row] = await repo.selectImages(services.db, { ids: [id] }, await visibleModel(services, user));
+  return getImageWithModel(services, id, await visibleModel(services, user));
+}
+
+/** One image with the prediction of `modelVersion` (null: none), for callers that know what may be shown. */
+export async function getImageWithModel(
+  services: Services,
+  id: string,
+  modelVersion: string | null,
+): Promise<ImageDto> {
+  const [row] = await repo.selectImages(services.db, { ids: [id] }, modelVersion);
   if (!row) throw new AppError('not_found', `no image with id ${id}`);
   return toDto(row);
 }

@@ -1,46 +1,50 @@
 import type { Transaction } from 'kysely';
 import type { DB } from '../../../lib/db/schema.ts';
 import type { AuthUser, Services } from '../http/context.ts';
-import { getSettings, type Settings } from '../settings/settings.service.ts';
-import { getImage } from '../images/images.service.ts';
+import { getSettings } from '../settings/settings.service.ts';
+import { getImageWithModel, modelVisibleTo } from '../images/images.service.ts';
 import * as repo from './queue.repository.ts';
 import { activeModelVersion } from '../models/models.repository.ts';
 import type { QueueImageDto, QueueStats } from '../../../lib/api-types/queue.ts';
 
 const CLAIM_ROUNDS = 5;
 
+/**
+ * The queue's candidates in the order they are offered: the expert's own live lease; then, ordering by
+ * ordering (model priority, started, fresh), images no other expert holds; then those others hold but
+ * that still need more votes than they have leases.
+ */
+export function offerOrder(c: repo.Candidates, exclude: ReadonlySet<string>): string[] {
+  const orderings = [...c.byModel, ...c.started, ...c.fresh];
+  const ids = [
+    ...c.own,
+    ...orderings.filter((id) => !c.leasedByOthers.has(id)),
+    ...orderings.filter((id) => c.leasedByOthers.has(id)),
+  ];
+  return [...new Set(ids)].filter((id) => !exclude.has(id));
+}
+
+/**
+ * One claim, in one transaction: read every ordering (one statement), lock the first candidate no one
+ * else holds (skipping held rows without waiting), then re-check it with a fresh snapshot and lease it
+ * (one statement). A candidate that closed meanwhile is dropped and the next one tried.
+ */
 async function claimNext(
   tx: Transaction<DB>,
   user: AuthUser,
+  votesRequired: number,
+  model: string | null,
   exclude: ReadonlySet<string>,
-): Promise<{ claimed: { id: string; settings: Settings } | null; sawLocked: boolean }> {
-  const settings = await getSettings(tx);
-  const required = settings.votesRequired;
-  let sawLocked = false;
-  const claim = async (id: string, sharing: repo.Sharing) => {
-    if (exclude.has(id)) return false;
-    const outcome = await repo.tryClaim(tx, id, user.id, required, sharing);
-    if (outcome === 'locked') sawLocked = true;
-    if (outcome !== 'claimed') return false;
-    await repo.takeLease(tx, id, user.id);
-    return true;
-  };
-  const own = await repo.ownLease(tx, user.id, required);
-  if (own && (await claim(own, 'shared'))) return { claimed: { id: own, settings }, sawLocked };
-  const model = await activeModelVersion(tx);
-  for (const sharing of ['exclusive', 'shared'] as const) {
-    const orderings = [
-      ...(model ? [() => repo.byModelPriority(tx, user.id, required, sharing, model)] : []),
-      () => repo.startedImages(tx, user.id, required, sharing),
-      () => repo.freshImagesAcrossBundles(tx, user.id, required, sharing),
-    ];
-    for (const candidates of orderings) {
-      for (const id of await candidates()) {
-        if (await claim(id, sharing)) return { claimed: { id, settings }, sawLocked };
-      }
-    }
+): Promise<{ claimed: string | null; sawLocked: boolean }> {
+  let ids = offerOrder(await repo.candidates(tx, user.id, votesRequired, model), exclude);
+  while (ids.length > 0) {
+    const locked = await repo.lockFirstFree(tx, ids);
+    if (locked === undefined) return { claimed: null, sawLocked: true };
+    if (await repo.leaseIfOpen(tx, locked, user.id, votesRequired))
+      return { claimed: locked, sawLocked: false };
+    ids = ids.slice(ids.indexOf(locked) + 1);
   }
-  return { claimed: null, sawLocked };
+  return { claimed: null, sawLocked: false };
 }
 
 export async function nextImage(
@@ -49,16 +53,20 @@ export async function nextImage(
   /** Images the client already holds (prefetch): never handed out again by this call. */
   exclude: ReadonlySet<string> = new Set(),
 ): Promise<QueueImageDto | null> {
-  let claimed: { id: string; settings: Settings } | null = null;
+  const [settings, model] = await Promise.all([getSettings(services.db), activeModelVersion(services.db)]);
+  let claimed: string | null = null;
   // A round ends without a claim either because nothing is open (204) or because every candidate was
   // locked by a concurrent claim or vote at that instant; only the latter is worth another round.
   for (let round = 0; round < CLAIM_ROUNDS && !claimed; round++) {
-    const attempt = await services.db.transaction().execute((tx) => claimNext(tx, user, exclude));
+    const attempt = await services.db
+      .transaction()
+      .execute((tx) => claimNext(tx, user, settings.votesRequired, model, exclude));
     claimed = attempt.claimed;
     if (!attempt.sawLocked) break;
   }
   if (!claimed) return null;
-  return { ...(await getImage(services, user, claimed.id)), leaseExpiresInSeconds: repo.LEASE_MINUTES * 60 };
+  const image = await getImageWithModel(services, claimed, modelVisibleTo(user, settings, model));
+  return { ...image, leaseExpiresInSeconds: repo.LEASE_MINUTES * 60 };
 }
 
 /** `GET /api/queue/stats`: what the expert did today and how much is left for them. */
