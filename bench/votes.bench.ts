@@ -7,7 +7,8 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import { loadConfig } from '../api/src/config.ts';
 import { startServer, type RunningServer } from '../api/src/server.ts';
-import { buildSignedInUsers, type FactoryUser } from '../api/src/votes/factories.ts';
+import { httpLoad } from './http-load/index.ts';
+import { buildSignedInUsers } from '../api/src/votes/factories.ts';
 import { openTestDatabase, TEST_PG_URL } from '../test/databases.ts';
 import { quantile, type BenchReport, type BenchRow } from './report.ts';
 
@@ -25,8 +26,9 @@ const PGBENCH_SECONDS = 10;
  * Votes over HTTP on a real PostgreSQL (a fresh database cloned from the migrated template, the API on
  * port 0 in this process, its default pool of 10 connections), each figure beside `pgbench` inserting one
  * vote row per transaction with the same concurrency on the same server in the same run: the physical
- * limit of this machine for "store one vote". The HTTP client runs in the same process and shares the
- * 2 CPU cores with the server and PostgreSQL, so the HTTP figures are a lower bound.
+ * limit of this machine for "store one vote". The experts' HTTP clients run in a worker thread
+ * (http-load/), off the server's event loop, but on the same 2 CPU cores as the server and PostgreSQL,
+ * so the HTTP figures are a lower bound.
  */
 export default async function runBench(): Promise<BenchReport> {
   const pgbench = await findPgbench();
@@ -41,6 +43,7 @@ export default async function runBench(): Promise<BenchReport> {
   });
   const server = await startServer(config, database, { logger: pino({ level: 'silent' }) });
   const db = server.services.db;
+  const load = httpLoad();
   // The 2-core machine is shared with the whole team: the load average says how much of it we had.
   const loadBefore = os.loadavg()[0];
   try {
@@ -54,46 +57,27 @@ export default async function runBench(): Promise<BenchReport> {
     // vote goes to image ⌊(50 j + k) / 3⌋, so every image gets three votes at nearly the same moment
     // (the image-row lock is contended, as in a real burst).
     const voters = await buildSignedInUsers(db, 'expert', VOTE_EXPERTS, 'bench-voter');
-    const voteLatencies: number[] = [];
-    const started = performance.now();
-    await Promise.all(
-      voters.map(async (expert, k) => {
-        for (let j = 0; j < VOTES_EACH; j++) {
-          const image = BigInt(lo) + BigInt(Math.floor((VOTE_EXPERTS * j + k) / 3));
-          const t = performance.now();
-          const r = await put(server, expert, `/api/images/${image}/votes/me`, {
-            verdict: (j + k) % 4 === 0 ? 'abnormal' : 'normal',
-            anomalies: (j + k) % 4 === 0 ? ['bubbles'] : [],
-          });
-          voteLatencies.push(performance.now() - t);
-          if (r !== 200) throw new Error(`vote answered ${r}`);
-        }
-      }),
-    );
-    const voteSeconds = (performance.now() - started) / 1000;
-    const voteRate = voteLatencies.length / voteSeconds;
+    const burst = await load.run('voteBurst', {
+      url: server.url,
+      plans: voters.map((expert, k) => ({
+        token: expert.token,
+        images: Array.from({ length: VOTES_EACH }, (_, j) =>
+          String(BigInt(lo) + BigInt(Math.floor((VOTE_EXPERTS * j + k) / 3))),
+        ),
+      })),
+    });
+    const voteLatencies = burst.latencies;
+    const voteRate = voteLatencies.length / burst.seconds;
 
     // 2. Next image: 20 experts, each 25 rounds of "get the next image, vote on it", on 100 000 images.
     const queueExperts = await buildSignedInUsers(db, 'expert', QUEUE_EXPERTS, 'bench-queue');
-    const nextLatencies: number[] = [];
-    await Promise.all(
-      queueExperts.map(async (expert) => {
-        for (let j = 0; j < QUEUE_ROUNDS; j++) {
-          const t = performance.now();
-          const res = await fetch(`${server.url}/api/queue/next`, {
-            headers: { authorization: `Bearer ${expert.token}` },
-          });
-          const body = (await res.json()) as { id: string };
-          nextLatencies.push(performance.now() - t);
-          if (res.status !== 200) throw new Error(`queue answered ${res.status}`);
-          const r = await put(server, expert, `/api/images/${body.id}/votes/me`, {
-            verdict: 'normal',
-            anomalies: [],
-          });
-          if (r !== 200) throw new Error(`vote answered ${r}`);
-        }
-      }),
-    );
+    const nextLatencies = (
+      await load.run('queueRounds', {
+        url: server.url,
+        experts: queueExperts.map((e) => ({ token: e.token })),
+        rounds: QUEUE_ROUNDS,
+      })
+    ).latencies;
 
     // 3. The reference: pgbench, one INSERT of a vote row per transaction, 50 clients, same server.
     const users = voters.map((v) => Number(v.id));
@@ -182,19 +166,10 @@ export default async function runBench(): Promise<BenchReport> {
       },
     };
   } finally {
+    await load.close();
     await server.close(1000);
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-async function put(server: RunningServer, user: FactoryUser, p: string, json: unknown): Promise<number> {
-  const res = await fetch(server.url + p, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(json),
-  });
-  await res.arrayBuffer();
-  return res.status;
 }
 
 /** Bulk image rows (set-based: 100 000 factory rows one by one would dominate the run). */
