@@ -1,4 +1,5 @@
 /** Model versions, predictions and cross-validation scores (`/api/models`, `/api/images/:id/prediction`). */
+import type { AnomalyCode } from '../anomaly-types.ts';
 
 /** Counts with abnormal as the positive class. */
 export interface Confusion {
@@ -23,6 +24,32 @@ export interface BundleScore extends Score {
 export interface CrossValidation {
   perBundle: BundleScore[];
   overall: Score;
+  /** The anomaly-type head's scores beside the binary table (issue 7); absent for versions without that head. */
+  anomalies?: AnomalyCrossValidation;
+}
+
+/** Pooled average precision of the anomaly-type head per type (model-runner/src/cv/average-precision.ts). */
+export interface AnomalyCrossValidation {
+  /** Types with fewer positive images than this report null instead of a number. */
+  minPositives: number;
+  /** One entry per type, in the paper's order. */
+  perType: AnomalyTypeScore[];
+}
+
+export interface AnomalyTypeScore {
+  code: AnomalyCode;
+  /** Held-out images that show the type, and all held-out images whose types are known. */
+  positives: number;
+  images: number;
+  /** Average precision 0..1 over the pooled held-out scores; null below `minPositives` positives. */
+  averagePrecision: number | null;
+  /**
+   * The same for a model that only knows each fold's training share of the type (the head before it learns from
+   * the images): what averagePrecision must beat. Null below `minPositives` positives.
+   */
+  priorOnlyAveragePrecision: number | null;
+  /** Why the numbers are null (absent otherwise). */
+  note?: string;
 }
 
 export interface ModelDto {

@@ -161,6 +161,9 @@ describe('model runner through the API', () => {
     assert.equal(types.perType[0].positives, 6);
     assert.equal(types.perType[0].images, 12);
     assert.ok(types.perType[0].averagePrecision >= 0.5 && types.perType[0].averagePrecision <= 1);
+    assert.ok(
+      types.perType[0].priorOnlyAveragePrecision > 0 && types.perType[0].priorOnlyAveragePrecision <= 1,
+    );
     assert.equal(types.perType[1].averagePrecision, null);
     assert.match(types.perType[1].note, /^0 positive images \(fewer than 5\)/);
 

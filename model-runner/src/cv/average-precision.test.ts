@@ -77,16 +77,22 @@ describe('pooled per-type scores', () => {
       [0.1, 0.5],
       [0.99, 0.99],
     ]);
+    // The prior-only model: images 0–3 from a fold whose training share is 0.2, images 4–7 from one at 0.4.
+    const priors = rows([0, 0, 0, 0, 1, 1, 1, 1].map((f) => [0.2 + 0.2 * f, 0.2 + 0.2 * f]));
     const known = [1, 1, 1, 1, 1, 1, 1, 0];
-    const result = scoreAnomalyTypes(truth, scores, known);
+    const result = scoreAnomalyTypes(truth, scores, priors, known);
     assert.equal(result.minPositives, MIN_POSITIVES);
     assert.equal(result.perType.length, 11);
-    assert.deepEqual(result.perType[0], { code: 'scratches', positives: 6, images: 7, averagePrecision: 1 });
+    // Prior only: images 4–6 (2 positives of 3) tie first, then 0–3 (4 of 4): 2/6 · 2/3 + 4/6 · 6/7.
+    const { priorOnlyAveragePrecision, ...scratches } = result.perType[0];
+    assert.deepEqual(scratches, { code: 'scratches', positives: 6, images: 7, averagePrecision: 1 });
+    close(priorOnlyAveragePrecision, (2 / 6) * (2 / 3) + (4 / 6) * (6 / 7));
     assert.deepEqual(result.perType[1], {
       code: 'lines',
       positives: 1,
       images: 7,
       averagePrecision: null,
+      priorOnlyAveragePrecision: null,
       note: '1 positive image (fewer than 5): too few for a number',
     });
     assert.equal(result.perType[10].code, 'ink_entry_exit');
@@ -96,6 +102,7 @@ describe('pooled per-type scores', () => {
       scoreAnomalyTypes(
         truth,
         scores,
+        priors,
         known.map(() => 1),
       ).perType[0].averagePrecision! < 1,
     );
@@ -110,9 +117,9 @@ describe('pooled per-type scores', () => {
       [0.2, 0.2],
       [0.9, 0.1],
     ]);
-    const r = scoreAnomalyTypes(truth, scores, [1, 1], 1);
+    const r = scoreAnomalyTypes(truth, scores, scores, [1, 1], 1);
     assert.equal(r.perType[0].averagePrecision, 0.5);
     assert.equal(r.perType[1].averagePrecision, 1);
-    assert.throws(() => scoreAnomalyTypes(truth, scores, [1]), /1 images need 11 truths and scores/);
+    assert.throws(() => scoreAnomalyTypes(truth, scores, scores, [1]), /1 images need 11 truths and scores/);
   });
 });

@@ -154,6 +154,19 @@ describe('leave-one-bundle-out cross-validation', () => {
         pooled.map((x) => x[1]),
       ),
     );
+    // The prior-only reference: every held-out image scored with its fold's training share of scratches.
+    const shares = result.folds.flatMap((f) => {
+      const train = Array.from({ length: 36 }, (_, i) => i).filter((i) => !f.images.includes(i) && i !== 4);
+      const share = (train.filter((i) => types.targets[i * 11]).length + 0.5) / (train.length + 1);
+      return f.images.filter((image) => image !== 4).map(() => share);
+    });
+    assert.equal(
+      perType[0].priorOnlyAveragePrecision,
+      averagePrecision(
+        pooled.map((x) => x[0]),
+        shares,
+      ),
+    );
     assert.equal(perType[1].averagePrecision, null);
     assert.match(perType[1].note!, /^4 positive images \(fewer than 5\)/);
     assert.equal(result.anomalyModel?.at(-1)?.outputs, 11);

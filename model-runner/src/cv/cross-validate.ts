@@ -3,7 +3,7 @@ import type { EmbeddingTable, TrainHeadOptions } from '../head/train.ts';
 import type { HeadParams } from '../head/params.ts';
 import { confusion, summarize } from './metrics.ts';
 import type { CrossValidation } from './metrics.ts';
-import type { AnomalyLabels } from '../head/multilabel.ts';
+import { knownImages, priorBiases, type AnomalyLabels } from '../head/multilabel.ts';
 import { scoreAnomalyTypes, type AnomalyCrossValidation } from './average-precision.ts';
 import { trainFold } from './folds.ts';
 import type { FoldOutcome, FoldTask, FoldTasks } from './folds.ts';
@@ -50,13 +50,11 @@ export interface FoldResult {
   anomalyTrainingSeconds: number;
 }
 
-/** The binary scores and, with anomaly labels, the pooled per-type average precision beside them. */
-export type CrossValidationWithTypes = CrossValidation & { anomalies?: AnomalyCrossValidation };
-
 export interface CrossValidateResult {
   method: number;
   /** null when skipped. */
-  crossValidation: CrossValidationWithTypes | null;
+  /** With `anomalies` (pooled per-type average precision) when anomaly labels were given. */
+  crossValidation: CrossValidation | null;
   folds: FoldResult[];
   /** Trained on all images; null when `trainFinal` is false. */
   model: HeadParams | null;
@@ -202,24 +200,35 @@ export async function trainAndCrossValidate(input: CrossValidateInput): Promise<
 }
 
 /**
- * Per-type average precision over the held-out scores of every fold, pooled (average-precision.ts). A fold whose
- * training images have no known types has no type scores; its test images then count as unknown.
+ * Per-type average precision over the held-out scores of every fold, pooled (average-precision.ts), beside that of
+ * the prior-only model: each held-out image scored with its fold's training share of the type (the head's initial
+ * output bias, multilabel.ts). A fold whose training images have no known types has no type scores; its test
+ * images then count as unknown.
  */
 function poolAnomalyScores(folds: readonly FoldResult[], labels: AnomalyLabels): AnomalyCrossValidation {
   const k = labels.targets.length / labels.known.length;
   const images = folds.flatMap((f) => f.images);
   const truth = new Uint8Array(images.length * k);
   const scores = new Float32Array(images.length * k);
+  const priors = new Float32Array(images.length * k);
   const known = new Uint8Array(images.length);
   let row = 0;
-  for (const f of folds)
+  for (const f of folds) {
+    const held = new Set(f.images);
+    const train = knownImages(
+      labels,
+      Array.from({ length: labels.known.length }, (_, i) => i).filter((i) => !held.has(i)),
+    );
+    const prior = priorBiases(labels, train);
     f.images.forEach((image, j) => {
       truth.set(labels.targets.subarray(image * k, (image + 1) * k), row * k);
+      priors.set(prior, row * k);
       if (f.pAnomalies) {
         scores.set(f.pAnomalies.subarray(j * k, (j + 1) * k), row * k);
         known[row] = labels.known[image];
       }
       row++;
     });
-  return scoreAnomalyTypes(truth, scores, known);
+  }
+  return scoreAnomalyTypes(truth, scores, priors, known);
 }

@@ -13,7 +13,7 @@ import { FLIP_VARIANTS, TRAINING_DEFAULTS } from '../head/train.ts';
 import type { EmbeddingTable, TrainHeadOptions } from '../head/train.ts';
 import { anomalyLabels } from '../head/multilabel.ts';
 import { trainAndCrossValidate } from './cross-validate.ts';
-import type { CrossValidationWithTypes } from './cross-validate.ts';
+import type { CrossValidation } from './metrics.ts';
 import { readManifest } from './dataset.ts';
 
 export interface CvRunOptions {
@@ -40,7 +40,7 @@ export interface CvRunOptions {
 export interface MethodResult {
   method: Method;
   /** With `anomalies` (pooled per-type average precision) when the manifest lists anomaly types. */
-  crossValidation: CrossValidationWithTypes;
+  crossValidation: CrossValidation;
   /** Wall seconds: embedding (0 when all cached) and the 12 (or n) fold trainings. */
   embeddingSeconds: number;
   embeddedImages: number;

@@ -45,7 +45,7 @@ describe('manifest CSV', () => {
 });
 
 describe('the per-type average precision table beside Table 1', () => {
-  test('rows are the 11 types with positives and chance, columns methods, then the mean; "—" explained', () => {
+  test('rows are the 11 types with positives, share and prior-only AP, columns methods, then the mean; "—" explained', () => {
     // 10 images; scratches: 5 positives, ranked perfectly by method 1 and half-right by method 2; lines: 1 positive.
     const truth = new Uint8Array(10 * 11);
     for (let i = 0; i < 5; i++) truth[i * 11] = 1;
@@ -56,19 +56,21 @@ describe('the per-type average precision table beside Table 1', () => {
     const flipped = Float32Array.from({ length: 110 }, (_, j) =>
       j % 11 === 0 ? (Math.floor(j / 11) % 2) / 2 : 0.5,
     );
+    // One fold: the prior-only model ties every image, so its AP is the share.
+    const flat = new Float32Array(110).fill(0.3);
     const known = new Uint8Array(10).fill(1);
     const lines = formatAnomalyTable([
-      { method: 1, crossValidation: { anomalies: scoreAnomalyTypes(truth, ranked, known) } },
-      { method: 2, crossValidation: { anomalies: scoreAnomalyTypes(truth, flipped, known) } },
+      { method: 1, crossValidation: { anomalies: scoreAnomalyTypes(truth, ranked, flat, known) } },
+      { method: 2, crossValidation: { anomalies: scoreAnomalyTypes(truth, flipped, flat, known) } },
       { method: 3, crossValidation: {} },
     ]).split('\n');
-    assert.match(lines[0], /^Type\s+Positives\s+Chance\s+Method 1\s+Method 2$/);
+    assert.match(lines[0], /^Type\s+Positives\s+Share\s+Prior only\s+Method 1\s+Method 2$/);
     // Method 2 scores images 1, 3, 5, 7, 9 at 0.5 (positives 1, 3 among them) and the rest at 0: P = 2/5 at R = 2/5,
     // then P = 5/10 at R = 1 → 0.4 · 0.4 + 0.6 · 0.5 = 46 %.
-    assert.match(lines[1], /^Scratches\s+5\s+50\.00\s+100\.00\s+46\.00$/);
-    assert.match(lines[2], /^Lines\s+1\s+10\.00\s+—\s+—$/);
-    assert.match(lines[11], /^Ink entry\/exit\s+0\s+0\.00\s+—\s+—$/);
-    assert.match(lines[12], /^Mean\s+50\.00\s+100\.00\s+46\.00$/);
+    assert.match(lines[1], /^Scratches\s+5\s+50\.00\s+50\.00\s+100\.00\s+46\.00$/);
+    assert.match(lines[2], /^Lines\s+1\s+10\.00\s+—\s+—\s+—$/);
+    assert.match(lines[11], /^Ink entry\/exit\s+0\s+0\.00\s+—\s+—\s+—$/);
+    assert.match(lines[12], /^Mean\s+50\.00\s+50\.00\s+100\.00\s+46\.00$/);
     assert.equal(lines[13], '— Lines: 1 positive image (fewer than 5): too few for a number');
     assert.equal(lines.at(-1), 'Mean: over the 1 types with a number');
     assert.equal(formatAnomalyTable([{ method: 1, crossValidation: {} }]), '');

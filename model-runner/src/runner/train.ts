@@ -8,7 +8,7 @@ import {
 } from '../../../lib/jobs/worker.ts';
 import type { Method } from '../../../lib/imaging/conversions.ts';
 import { ANOMALY_CODES } from '../../../lib/anomaly-types.ts';
-import type { CrossValidationWithTypes } from '../cv/cross-validate.ts';
+import type { CrossValidation } from '../cv/metrics.ts';
 import { ANOMALY_HEAD_DIMS, anomalyLabels } from '../head/multilabel.ts';
 import { FLIP_VARIANTS, TRAINING_DEFAULTS, type EmbeddingTable } from '../head/train.ts';
 import { encodeHead } from './head-codec.ts';
@@ -133,7 +133,7 @@ async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
     },
     (q, m) => report(0.3 + trainShare * q, m),
   );
-  const cv: CrossValidationWithTypes | null = result.crossValidation;
+  const cv: CrossValidation | null = result.crossValidation;
 
   let activate: string | null = null;
   let comparison: { active: number | null; candidate: number | null } | null = null;
