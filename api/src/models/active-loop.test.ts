@@ -102,6 +102,17 @@ describe('active loop', () => {
     assert.equal(models.body[0].active, true);
     assert.equal(models.body[0].backbone.kind, 'custom');
     assert.equal(models.body[0].crossValidation, null);
+
+    // Votes on images the lead already decided change no label: they are not new labels to learn from.
+    for (let n = 0; n < 4; n++) {
+      const expert = await app.user('expert');
+      const v = await app.request('PUT', `/api/images/${ids[n]}/votes/me`, {
+        token: expert.token,
+        json: { verdict: 'normal', anomalies: [] },
+      });
+      assert.equal(v.status, 200);
+    }
+    assert.equal(await runner.scheduler.maybeRetrain(), null, 'confirming votes are not new labels');
   });
 
   test("a vote changes the image's priority and reason, and the queue orders by it", async () => {

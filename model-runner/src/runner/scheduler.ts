@@ -34,8 +34,10 @@ export class Scheduler {
   }
 
   /**
-   * Enqueue an automatic training when at least `retrainEvery` images were resolved (or re-resolved) since
-   * the last training was enqueued. Returns the job id, or null.
+   * Enqueue an automatic training when at least `retrainEvery` images got a new label (resolved, or their
+   * decision changed) since the last training was enqueued. Returns the job id, or null. Counted by
+   * `resolved_at`, which keeps its time while a decision stands (a confirming late vote does not move it),
+   * not by `updated_at`, which every vote moves.
    */
   async maybeRetrain(): Promise<string | null> {
     const db = this.res.db;
@@ -51,7 +53,7 @@ export class Scheduler {
       .selectFrom('image_consensus')
       .select((eb) => eb.fn.countAll<string>().as('n'))
       .where('status', '=', 'resolved');
-    if (last) q = q.where('updated_at', '>', last.created_at as never);
+    if (last) q = q.where('resolved_at', '>', last.created_at as never);
     const fresh = Number((await q.executeTakeFirstOrThrow()).n);
     if (fresh < every) return null;
     const active = await repo.activeVersion(db);
