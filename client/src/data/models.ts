@@ -1,6 +1,6 @@
 import type { ApiClient } from './api-client.ts';
 import type { JobDto } from '../../../lib/api-types/jobs.ts';
-import type { ModelDto } from '../../../lib/api-types/models.ts';
+import type { ModelDto, PredictionDto } from '../../../lib/api-types/models.ts';
 
 export const listModels = (api: ApiClient, signal?: AbortSignal) =>
   api.get<ModelDto[]>('/api/models', { signal });
@@ -14,3 +14,10 @@ export const getJob = (api: ApiClient, id: string, signal?: AbortSignal) =>
 /** Recent jobs for the progress bars (`GET /api/jobs`); an empty list when the caller may not see them. */
 export const listJobs = (api: ApiClient, signal?: AbortSignal) =>
   api.get<JobDto[]>('/api/jobs', { query: { limit: 10 }, signal }).catch(() => [] as JobDto[]);
+
+/**
+ * `GET /api/images/:id/prediction`: P(abnormal), priority and reason, and P(type) of each anomaly type. Blind to an
+ * expert who has not voted on the image unless the installation enables model hints (403 then).
+ */
+export const getPrediction = (api: ApiClient, imageId: string, signal?: AbortSignal) =>
+  api.get<PredictionDto>(`/api/images/${encodeURIComponent(imageId)}/prediction`, { signal });

@@ -14,10 +14,13 @@ import {
 } from '../data/consensus.ts';
 import { getDatasetStats, getImage } from '../data/images.ts';
 import { listVotes, voteHistory } from '../data/votes.ts';
+import { getPrediction } from '../data/models.ts';
+import { PRESELECT_ABOVE } from '../data/anomaly-hint.ts';
 import { nameOf } from '../data/users.ts';
 import type { AnomalyType } from '../../../lib/anomaly-types.ts';
 import type { ConsensusDto, ReviewItem } from '../../../lib/api-types/consensus.ts';
 import type { ImageDto } from '../../../lib/api-types/images.ts';
+import type { PredictionDto } from '../../../lib/api-types/models.ts';
 import type { VoteDto } from '../../../lib/api-types/votes.ts';
 import { ImageLoader, type LoadedImage } from '../viewer/image-loader.ts';
 import type { VerdictValue } from '../components/verdict-form.ts';
@@ -32,6 +35,8 @@ interface Detail {
   consensus: ConsensusDto | null;
   /** The review item's prediction (with priority and reason), else the image's own. */
   prediction: ReviewItem['prediction'] | ImageDto['prediction'];
+  /** P(type) of each anomaly type from the active model (empty before one, or for a version without types). */
+  types: PredictionDto['anomalies'];
   reasons: string[];
   posterior: number | null;
 }
@@ -134,6 +139,19 @@ export class ReviewPage extends LitElement {
         vertical-align: top;
         font-size: 13px;
       }
+      .types {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 2px 10px;
+        font-size: 13px;
+      }
+      .type {
+        color: var(--muted);
+      }
+      .type.likely {
+        color: inherit;
+        font-weight: 600;
+      }
     `,
   ];
 
@@ -167,11 +185,15 @@ export class ReviewPage extends LitElement {
       if (!id) return null;
       const item = this.queue.value?.find((i) => imageOf(i).id === id);
       if (!item) return null;
-      const [image, votes, history, consensus] = await Promise.all([
+      const [image, votes, history, consensus, types] = await Promise.all([
         getImage(this.api, id, signal),
         listVotes(this.api, id, signal).catch(() => item.votes ?? []),
         voteHistory(this.api, id, signal).catch(() => [] as VoteDto[]),
         getConsensus(this.api, id, signal).catch(() => item.consensus ?? null),
+        // 404 before a model or before this image is scored: no types to show.
+        getPrediction(this.api, id, signal)
+          .then((p) => p.anomalies)
+          .catch(() => [] as PredictionDto['anomalies']),
       ]);
       return {
         image,
@@ -179,6 +201,7 @@ export class ReviewPage extends LitElement {
         history,
         consensus,
         prediction: item.prediction ?? image.prediction ?? null,
+        types,
         reasons: reasonsOf(item),
         posterior: item.dawidSkene?.pAbnormal ?? posteriorOf(consensus),
       };
@@ -258,6 +281,8 @@ export class ReviewPage extends LitElement {
           <dd>
             ${p ? html`p(abnormal) ${pct(p.pAbnormal)} <span class="muted">v${p.modelVersion}</span>` : '—'}
           </dd>
+          <dt>Model types</dt>
+          <dd data-testid="model-types">${this.renderTypes(d.types)}</dd>
           ${
             c?.reason
               ? html`<dt>Lead</dt>
@@ -336,6 +361,20 @@ export class ReviewPage extends LitElement {
         }
       </div>
     `;
+  }
+
+  /** The model's anomaly types, most likely first; those the expert form would pre-select (p > 0.5) stand out. */
+  private renderTypes(types: PredictionDto['anomalies']) {
+    if (types.length === 0) return '—';
+    const ranked = [...types].sort((a, b) => b.p - a.p);
+    return html`<span class="types">
+      ${ranked.map(
+        (t) =>
+          html`<span class=${t.p > PRESELECT_ABOVE ? 'type likely' : 'type'}
+            >${this.nameOf(t.code)} ${pct(t.p)}</span
+          >`,
+      )}
+    </span>`;
   }
 
   private nameOf(code: string): string {
