@@ -8,8 +8,11 @@ import { listAnomalyTypes } from '../data/anomaly-types.ts';
 import { getDatasetStats } from '../data/images.ts';
 import { nextInQueue, queueStats, type QueueStats } from '../data/queue.ts';
 import { getSettings, modelHintEnabled } from '../data/settings.ts';
+import { getPrediction } from '../data/models.ts';
+import { typeHint, type TypeHint } from '../data/anomaly-hint.ts';
 import type { AnomalyType } from '../../../lib/anomaly-types.ts';
 import type { ImageDto } from '../../../lib/api-types/images.ts';
+import type { PredictionDto } from '../../../lib/api-types/models.ts';
 import type { VoteInput } from '../../../lib/api-types/votes.ts';
 import type { VoteOutbox } from '../data/vote-outbox.ts';
 import { ImageLoader, type LoadedImage } from '../viewer/image-loader.ts';
@@ -36,6 +39,12 @@ interface Form extends VerdictValue {
 }
 
 const emptyForm = (): Form => ({ verdict: null, anomalies: [], comment: '' });
+const untouched = (f: Form) => f.verdict === null && f.anomalies.length === 0 && f.comment === '';
+
+/** The model's type hint of one image, with the probabilities to show beside the pre-selected types. */
+interface ImageTypeHint extends TypeHint {
+  anomalies: PredictionDto['anomalies'];
+}
 
 export const LABEL_KEYS: KeyHelp[] = [
   { keys: ['N'], does: 'Normal' },
@@ -135,6 +144,12 @@ export class LabelPage extends LitElement {
   @query('xray-viewer') private viewer!: XrayViewer;
 
   private history: { image: ImageDto; vote: VoteInput; comment: string }[] = [];
+  /**
+   * Type hints by image id, fetched with each image while model hints are on (a few hundred bytes per image of a
+   * session), and the images whose form started from theirs: only those votes record `anomalyHint`.
+   */
+  private typeHints = new Map<string, ImageTypeHint>();
+  private preselected = new Set<string>();
   private loader: ImageLoader | null = null;
   private prefetching = false;
   private readonly prefetch = new URLSearchParams(location.search).get('prefetch') !== '0';
@@ -209,7 +224,8 @@ export class LabelPage extends LitElement {
         ${
           showHint && cur?.image.prediction
             ? html`<div class="card hint" role="note">
-                Model hint: p(abnormal) = ${cur.image.prediction.pAbnormal.toFixed(2)} (shown by the
+                Model hint: p(abnormal) =
+                ${cur.image.prediction.pAbnormal.toFixed(2)}${this.renderTypeHint(cur.image.id)} (shown by the
                 installation's setting; your vote records that you saw it)
               </div>`
             : nothing
@@ -252,6 +268,42 @@ export class LabelPage extends LitElement {
 
   private hintShown(image: ImageDto | undefined): boolean {
     return !!(this.setup.value?.hint && image?.prediction);
+  }
+
+  /** The pre-selected types with their p, when this image's form started from the model's type hint. */
+  private renderTypeHint(imageId: string) {
+    const hint = this.typeHints.get(imageId);
+    if (!hint || !this.preselected.has(imageId)) return nothing;
+    const p = new Map(hint.anomalies.map((a) => [a.code, a.p]));
+    const names = hint.preselect.map(
+      (c) => `${this.types.find((t) => t.code === c)?.name ?? c} ${p.get(c)?.toFixed(2)}`,
+    );
+    return html`<span data-testid="type-hint"
+      >;
+      ${names.length ? `likely types, pre-selected: ${names.join(', ')}` : 'no anomaly type above 0.50'}</span
+    >`;
+  }
+
+  /**
+   * Fetches the model's type hint for an image (`GET /api/images/:id/prediction`) when the installation allows model
+   * hints and the queue showed the image's prediction; blind otherwise (typeHint). Applied when it is the current image.
+   */
+  private async loadTypeHint(image: ImageDto): Promise<void> {
+    if (this.typeHints.has(image.id)) return;
+    const setup = await this.setup.taskComplete.catch(() => undefined);
+    const allowed = !!setup?.hint && !!image.prediction;
+    const prediction = allowed ? await getPrediction(this.api, image.id).catch(() => null) : null;
+    const hint = typeHint(allowed, prediction, setup?.types ?? []);
+    this.typeHints.set(image.id, { ...hint, anomalies: prediction?.anomalies ?? [] });
+    if (this.current?.image.id === image.id) this.applyTypeHint(image.id);
+  }
+
+  /** Starts an untouched form from the image's type hint, once per image: the expert's own input always wins. */
+  private applyTypeHint(imageId: string): void {
+    const hint = this.typeHints.get(imageId);
+    if (!hint || hint.anomalyHint === null || this.preselected.has(imageId) || !untouched(this.form)) return;
+    this.preselected.add(imageId);
+    this.form = { ...this.form, anomalies: [...hint.preselect] };
   }
 
   // ---- queue ----------------------------------------------------------------------------------------------
@@ -297,11 +349,13 @@ export class LabelPage extends LitElement {
   private show(slot: Slot): void {
     this.current = slot;
     this.message = '';
+    this.applyTypeHint(slot.image.id);
     if (!slot.loaded) void this.load(slot);
     void this.fillPrefetch();
   }
 
   private async load(slot: Slot): Promise<void> {
+    void this.loadTypeHint(slot.image);
     try {
       const loaded = await this.loader!.load(slot.image);
       slot.loaded = loaded;
@@ -351,6 +405,8 @@ export class LabelPage extends LitElement {
       anomalies: this.form.anomalies,
       modelHintShown: this.hintShown(cur.image),
     };
+    const typeHintShown = this.preselected.has(cur.image.id) && vote.modelHintShown;
+    if (typeHintShown) vote.anomalyHint = this.typeHints.get(cur.image.id)!.anomalyHint;
     if (this.form.comment.trim()) vote.comment = this.form.comment.trim();
     try {
       this.outbox.enqueue(cur.image.id, cur.image.name, vote);
