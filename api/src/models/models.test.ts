@@ -199,9 +199,14 @@ describe('model runner through the API', () => {
     });
     assert.match(resolved.body.reason, /consensus \(normal\)/);
 
+    // Blind: before voting an expert sees neither P(abnormal) nor the types, by no route.
     const blind = await app.request('GET', `/api/images/${id}/prediction`, { token: expert.token });
     assert.equal(blind.status, 403);
     assert.match(blind.body.detail, /^votes are blind: the model's prediction is shown after you vote/);
+    assert.equal(blind.body.anomalies, undefined);
+    const image = await app.request('GET', `/api/images/${id}`, { token: expert.token });
+    assert.equal(image.status, 200);
+    assert.equal(image.body.prediction, null);
     const vote = await app.request('PUT', `/api/images/${id}/votes/me`, {
       token: expert.token,
       json: { verdict: 'normal', anomalies: [] },
@@ -219,6 +224,19 @@ describe('model runner through the API', () => {
     assert.equal(hint.status, 200);
     const shown = await app.request('GET', `/api/images/${unlabeled[1]}/prediction`, { token: expert.token });
     assert.equal(shown.status, 200);
+    assert.equal(shown.body.anomalies.length, 11, 'model hints on: the types too, before voting');
+    // The form pre-selects the likely types; the vote records which (and that the model hint was shown).
+    const hinted = await app.request('PUT', `/api/images/${unlabeled[1]}/votes/me`, {
+      token: expert.token,
+      json: {
+        verdict: 'abnormal',
+        anomalies: ['scratches'],
+        modelHintShown: true,
+        anomalyHint: ['scratches'],
+      },
+    });
+    assert.equal(hinted.status, 200, hinted.text);
+    assert.deepEqual(hinted.body.anomalyHint, ['scratches']);
     await app.request('PUT', '/api/settings', { token: app.admin.token, json: { showModelHint: false } });
 
     const missing = await app.request('GET', '/api/images/999999/prediction', { token: lead.token });
