@@ -128,6 +128,11 @@ export async function candidates(
   };
 }
 
+/** `synchronous_commit = off` for the rest of this transaction only. */
+export async function commitWithoutWaitingForFlush(tx: Transaction<DB>): Promise<void> {
+  await sql`select set_config('synchronous_commit', 'off', true)`.execute(tx);
+}
+
 /**
  * Lock the first of `ids` (in their order) that no concurrent transaction holds, without waiting: the
  * LIMIT applies after the locking, so locked rows are skipped, not counted. Undefined when all are held.

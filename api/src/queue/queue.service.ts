@@ -36,6 +36,9 @@ async function claimNext(
   model: string | null,
   exclude: ReadonlySet<string>,
 ): Promise<{ claimed: string | null; sawLocked: boolean }> {
+  // A lease is a soft reservation: after a crash, losing the last moments of leases only means an image may
+  // go to a second expert. So this transaction does not wait for its WAL flush (the vote does).
+  await repo.commitWithoutWaitingForFlush(tx);
   let ids = offerOrder(await repo.candidates(tx, user.id, votesRequired, model), exclude);
   while (ids.length > 0) {
     const locked = await repo.lockFirstFree(tx, ids);
