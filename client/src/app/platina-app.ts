@@ -5,6 +5,7 @@ import { apiContext, outboxContext, sessionContext, type Session } from '../cont
 import { ApiClient } from '../data/api-client.ts';
 import { logout, type LoginResult } from '../data/auth.ts';
 import { putMyVote } from '../data/votes.ts';
+import { afterNextFrame } from './after-frame.ts';
 import { VoteOutbox } from '../data/vote-outbox.ts';
 import type { Role } from '../../../lib/api-types/users.ts';
 import { base } from '../styles.ts';
@@ -123,7 +124,7 @@ export class PlatinaApp extends LitElement {
     onUnauthorized: () => this.sessionExpired(),
   });
   @provide({ context: outboxContext }) private outbox = new VoteOutbox((id, vote) =>
-    putMyVote(this.api, id, vote),
+    afterNextFrame().then(() => putMyVote(this.api, id, vote)),
   );
 
   override connectedCallback(): void {

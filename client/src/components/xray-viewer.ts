@@ -148,6 +148,8 @@ export class XrayViewer extends LitElement {
   private idleUpload = 0;
   private shownId: string | null = null;
   private drawnId: string | null = null;
+  /** What the canvas shows now (image, size, view, windows, modes), to skip redraws that change nothing. */
+  private drawn = '';
   private drag: {
     kind: 'pan' | 'window';
     x: number;
@@ -166,6 +168,7 @@ export class XrayViewer extends LitElement {
     this.canvas.addEventListener('webglcontextlost', (e) => e.preventDefault());
     this.canvas.addEventListener('webglcontextrestored', () => {
       this.renderer = new XrayRenderer(this.canvas);
+      this.drawn = '';
       this.requestDraw();
     });
     this.resize.observe(this.stage);
@@ -392,18 +395,29 @@ export class XrayViewer extends LitElement {
     const l = this.loaded;
     if (!l) {
       r.clear();
+      this.drawn = '';
       return;
     }
-    const perf = window.__platinaPerf;
-    const t0 = performance.now();
     const key = l.image.id;
-    if (!r.has(key)) r.upload(key, l.pixels);
-    r.draw(key, {
+    // The page re-renders for reasons of its own (form keys, prefetch slots arriving, the outbox): redraw
+    // only when something that decides the pixels changed. A software-WebGL frame costs tens of milliseconds
+    // of CPU, which the next Enter or drag frame would otherwise wait behind.
+    const params = {
       view: this.view,
       windows: this.windows,
       invert: this.invert,
       falseColour: this.falseColour,
-    });
+    };
+    const signature = JSON.stringify([key, r.canvas.width, r.canvas.height, params]);
+    if (signature === this.drawn) {
+      this.scheduleUploads();
+      return;
+    }
+    const perf = window.__platinaPerf;
+    const t0 = performance.now();
+    if (!r.has(key)) r.upload(key, l.pixels);
+    r.draw(key, params);
+    this.drawn = signature;
     if (perf?.sync) {
       r.sync();
       perf.drawMs.push(performance.now() - t0);

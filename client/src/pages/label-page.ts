@@ -15,6 +15,7 @@ import type { ImageDto } from '../../../lib/api-types/images.ts';
 import type { PredictionDto } from '../../../lib/api-types/models.ts';
 import type { VoteInput } from '../../../lib/api-types/votes.ts';
 import type { VoteOutbox } from '../data/vote-outbox.ts';
+import { afterNextFrame } from '../app/after-frame.ts';
 import { ImageLoader, type LoadedImage } from '../viewer/image-loader.ts';
 import { ANOMALY_KEYS, toggleAnomaly, type VerdictValue } from '../components/verdict-form.ts';
 import type { XrayViewer } from '../components/xray-viewer.ts';
@@ -351,7 +352,7 @@ export class LabelPage extends LitElement {
     this.message = '';
     this.applyTypeHint(slot.image.id);
     if (!slot.loaded) void this.load(slot);
-    void this.fillPrefetch();
+    void afterNextFrame().then(() => this.fillPrefetch());
   }
 
   private async load(slot: Slot): Promise<void> {
@@ -372,9 +373,10 @@ export class LabelPage extends LitElement {
     this.prefetching = true;
     try {
       while (this.upcoming.length < PREFETCH_DEPTH) {
-        const held = this.held();
-        const image = await nextInQueue(this.api, held);
-        if (!image || held.includes(image.id)) break;
+        const image = await nextInQueue(this.api, this.held());
+        // Held now, not when asked: an Enter meanwhile may have fetched this very image (the server hands the
+        // caller's own lease out again).
+        if (!image || this.held().includes(image.id)) break;
         const slot: Slot = { image, loaded: null, error: '' };
         this.upcoming = [...this.upcoming, slot];
         void this.load(slot);
@@ -431,7 +433,10 @@ export class LabelPage extends LitElement {
     this.current = null;
     try {
       const image = await this.fetchNext();
-      if (image) this.show({ image, loaded: null, error: '' });
+      // A prefetch that was under way may have taken the same image meanwhile: show that slot instead.
+      const prefetched = this.upcoming.find((s) => s.image.id === image?.id);
+      if (prefetched) this.upcoming = this.upcoming.filter((s) => s !== prefetched);
+      if (image) this.show(prefetched ?? { image, loaded: null, error: '' });
       else this.queueEmpty = true;
     } catch (err) {
       this.message = describeError(err);

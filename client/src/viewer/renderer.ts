@@ -30,44 +30,50 @@ export interface PixelSource {
   mips?: { width: number; height: number; data: Uint16Array }[];
 }
 
+/**
+ * One quad over the image's on-canvas rectangle (a triangle strip from `gl_VertexID`, no vertex buffers). Only
+ * the fragments that show the image are shaded — the rest of the canvas is a clear — and the rasteriser
+ * clips the quad to the canvas, so a zoomed-in view shades only what is visible. On software WebGL
+ * (SwiftShader) the cost of a frame is the number of shaded fragments, so this is what makes a frame cheap.
+ */
 const VERTEX = `#version 300 es
+uniform vec4 u_rect;    // clip-space x0, y0, x1, y1 of the image's rectangle
+uniform vec2 u_extent;  // the image's size in texels of the level read (fractional: width / 2^lod)
+out vec2 v_texel;       // texel position in that level, interpolated per fragment
 void main() {
-  // One triangle that covers the viewport; no vertex buffers needed.
-  vec2 p = vec2(float((gl_VertexID << 1) & 2), float(gl_VertexID & 2));
-  gl_Position = vec4(p * 2.0 - 1.0, 0.0, 1.0);
+  vec2 corner = vec2(float(gl_VertexID & 1), float(gl_VertexID >> 1));
+  v_texel = corner * u_extent;
+  gl_Position = vec4(mix(u_rect.xy, u_rect.zw, corner), 0.0, 1.0);
 }`;
 
-const FRAGMENT = `#version 300 es
+/**
+ * The window/level shader, in variants chosen by #define so that a frame runs only the code it needs
+ * (software WebGL executes both sides of a branch): GRAY (one window) or three windows as R, G, B (method
+ * 4); FALSE_COLOUR maps the level through viridis.
+ */
+const fragment = (defines: string[]) => `#version 300 es
+${defines.map((d) => `#define ${d}`).join('\n')}
 precision highp float;
 precision highp int;
 precision highp usampler2D;
 uniform usampler2D u_image;
-uniform vec2 u_imageSize;
-uniform float u_canvasHeight;
-uniform vec2 u_offset;
-uniform float u_scale;
 uniform int u_lod;
+uniform ivec2 u_last;   // the level's last texel (width - 1, height - 1)
 uniform vec3 u_lo;
 uniform vec3 u_hi;
-uniform bool u_invert;
-uniform bool u_falseColour;
+uniform float u_invert; // 0 or 1
+in vec2 v_texel;
 out vec4 outColor;
 
-float raw(vec2 p) {
-  ivec2 size = textureSize(u_image, u_lod);
-  ivec2 q = clamp(ivec2(floor(p / float(1 << u_lod))), ivec2(0), size - 1);
-  return float(texelFetch(u_image, q, u_lod).r);
+// The paper's stretch (section 2.3): min(255, floor((clamp(x, lo, hi) - lo) * 256 / (hi - lo))) / 255;
+// an empty window (hi <= lo) thresholds at lo instead.
+float stretch(float x, float lo, float hi) {
+  float span = hi - lo;
+  float level = min(255.0, floor((clamp(x, lo, hi) - lo) * 256.0 / max(span, 1e-6)));
+  return mix(level, step(lo + 0.5, x) * 255.0, step(span, 0.0)) / 255.0;
 }
 
-// The paper's stretch (section 2.3): min(255, floor((clamp(x, lo, hi) - lo) * 256 / (hi - lo))) / 255.
-vec3 stretch(float x) {
-  vec3 span = u_hi - u_lo;
-  vec3 c = clamp(vec3(x), u_lo, u_hi);
-  vec3 level = min(vec3(255.0), floor((c - u_lo) * 256.0 / max(span, vec3(1e-6))));
-  vec3 threshold = step(u_lo + 0.5, vec3(x)) * 255.0;
-  return mix(level, threshold, step(span, vec3(0.0))) / 255.0;
-}
-
+#ifdef FALSE_COLOUR
 // Viridis, polynomial fit by Matt Zucker (CC0, shadertoy WlfXRN).
 vec3 viridis(float t) {
   const vec3 c0 = vec3(0.2777273272234177, 0.005407344544966578, 0.3340998053353061);
@@ -79,36 +85,46 @@ vec3 viridis(float t) {
   const vec3 c6 = vec3(-5.435455855934631, 4.645852612178535, 26.3124352495832);
   return c0 + t * (c1 + t * (c2 + t * (c3 + t * (c4 + t * (c5 + t * c6)))));
 }
+#endif
 
 void main() {
-  vec2 frag = vec2(gl_FragCoord.x, u_canvasHeight - gl_FragCoord.y);
-  vec2 p = (frag - u_offset) / u_scale;
-  if (p.x < 0.0 || p.y < 0.0 || p.x >= u_imageSize.x || p.y >= u_imageSize.y) {
-    outColor = vec4(0.106, 0.114, 0.129, 1.0);
-    return;
-  }
-  // Zoomed out, read the box-averaged level that matches the zoom (lod 0 = the true values).
-  float x = raw(p);
-  vec3 v = stretch(x);
-  if (u_invert) v = 1.0 - v;
-  if (u_falseColour) v = viridis(v.r);
+  // Zoomed out, the level that matches the zoom (lod 0 = the true values); clamped against rounding at the edges.
+  float x = float(texelFetch(u_image, clamp(ivec2(v_texel), ivec2(0), u_last), u_lod).r);
+#ifdef GRAY
+  vec3 v = vec3(abs(u_invert - stretch(x, u_lo.r, u_hi.r)));
+#else
+  vec3 v = abs(vec3(u_invert) - vec3(stretch(x, u_lo.r, u_hi.r), stretch(x, u_lo.g, u_hi.g), stretch(x, u_lo.b, u_hi.b)));
+#endif
+#ifdef FALSE_COLOUR
+  v = viridis(v.r);
+#endif
   outColor = vec4(v, 1.0);
 }`;
 
+const BACKGROUND = [0.106, 0.114, 0.129] as const;
+const UNIFORMS = ['u_rect', 'u_extent', 'u_image', 'u_lod', 'u_last', 'u_lo', 'u_hi', 'u_invert'] as const;
+
+interface Program {
+  program: WebGLProgram;
+  uniforms: Record<(typeof UNIFORMS)[number], WebGLUniformLocation | null>;
+}
+
 interface Entry {
   texture: WebGLTexture;
-  width: number;
-  height: number;
-  levels: number;
+  /** Width and height of level 0, 1, … */
+  sizes: [number, number][];
   usedAt: number;
 }
 
 export class XrayRenderer {
   private gl: WebGL2RenderingContext;
-  private program!: WebGLProgram;
   private vao!: WebGLVertexArrayObject;
-  private uniforms = new Map<string, WebGLUniformLocation | null>();
+  private vertex!: WebGLShader;
+  /** Compiled on first use: most sessions only ever need the grayscale one. */
+  private programs = new Map<string, Program>();
   private textures = new Map<string, Entry>();
+  /** A 1×1 render target for {@link warm}. */
+  private scratch: { fb: WebGLFramebuffer; rb: WebGLRenderbuffer } | null = null;
   private clock = 0;
 
   constructor(
@@ -119,40 +135,40 @@ export class XrayRenderer {
     const gl = canvas.getContext('webgl2', { antialias: false, preserveDrawingBuffer: true, alpha: false });
     if (!gl) throw new Error('This browser has no WebGL2: the 16-bit viewer needs it.');
     this.gl = gl;
-    this.init();
+    this.vertex = this.compile(gl.VERTEX_SHADER, VERTEX);
+    this.vao = gl.createVertexArray()!;
+    this.program(false, false);
   }
 
-  private init(): void {
+  private compile(type: number, src: string): WebGLShader {
     const gl = this.gl;
-    const compile = (type: number, src: string) => {
-      const s = gl.createShader(type)!;
-      gl.shaderSource(s, src);
-      gl.compileShader(s);
-      if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) throw new Error(`shader: ${gl.getShaderInfoLog(s)}`);
-      return s;
-    };
-    const prog = gl.createProgram()!;
-    gl.attachShader(prog, compile(gl.VERTEX_SHADER, VERTEX));
-    gl.attachShader(prog, compile(gl.FRAGMENT_SHADER, FRAGMENT));
-    gl.linkProgram(prog);
-    if (!gl.getProgramParameter(prog, gl.LINK_STATUS))
-      throw new Error(`program: ${gl.getProgramInfoLog(prog)}`);
-    this.program = prog;
-    this.vao = gl.createVertexArray()!;
-    for (const name of [
-      'u_image',
-      'u_imageSize',
-      'u_canvasHeight',
-      'u_offset',
-      'u_scale',
-      'u_lod',
-      'u_lo',
-      'u_hi',
-      'u_invert',
-      'u_falseColour',
-    ]) {
-      this.uniforms.set(name, gl.getUniformLocation(prog, name));
-    }
+    const s = gl.createShader(type)!;
+    gl.shaderSource(s, src);
+    gl.compileShader(s);
+    if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) throw new Error(`shader: ${gl.getShaderInfoLog(s)}`);
+    return s;
+  }
+
+  private program(rgb: boolean, falseColour: boolean): Program {
+    const key = `${rgb ? 'rgb' : 'gray'}${falseColour ? '+viridis' : ''}`;
+    const found = this.programs.get(key);
+    if (found) return found;
+    const gl = this.gl;
+    const program = gl.createProgram()!;
+    gl.attachShader(program, this.vertex);
+    const defines = [...(rgb ? [] : ['GRAY']), ...(falseColour ? ['FALSE_COLOUR'] : [])];
+    const frag = this.compile(gl.FRAGMENT_SHADER, fragment(defines));
+    gl.attachShader(program, frag);
+    gl.linkProgram(program);
+    if (!gl.getProgramParameter(program, gl.LINK_STATUS))
+      throw new Error(`program: ${gl.getProgramInfoLog(program)}`);
+    gl.deleteShader(frag);
+    const uniforms = Object.fromEntries(
+      UNIFORMS.map((n) => [n, gl.getUniformLocation(program, n)]),
+    ) as Program['uniforms'];
+    const made = { program, uniforms };
+    this.programs.set(key, made);
+    return made;
   }
 
   has(key: string): boolean {
@@ -185,11 +201,44 @@ export class XrayRenderer {
     gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
     this.textures.set(key, {
       texture,
-      width: src.width,
-      height: src.height,
-      levels: levels.length,
+      sizes: levels.map((l) => [l.width, l.height]),
       usedAt: ++this.clock,
     });
+    this.warm(texture);
+  }
+
+  /**
+   * Makes the GPU take the uploaded pixels now. WebGL implementations (ANGLE among them) may keep an upload in
+   * a staging buffer until the first draw that reads the texture, which would then pay for copying ~6 MB: the
+   * first frame of a prefetched image. One fragment drawn into a 1×1 target that reads the texture, then a
+   * flush, moves that copy to the upload's idle slot without waiting for it.
+   */
+  private warm(texture: WebGLTexture): void {
+    const gl = this.gl;
+    if (!this.scratch) {
+      const fb = gl.createFramebuffer()!;
+      const rb = gl.createRenderbuffer()!;
+      gl.bindRenderbuffer(gl.RENDERBUFFER, rb);
+      gl.renderbufferStorage(gl.RENDERBUFFER, gl.RGBA8, 1, 1);
+      gl.bindFramebuffer(gl.FRAMEBUFFER, fb);
+      gl.framebufferRenderbuffer(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.RENDERBUFFER, rb);
+      this.scratch = { fb, rb };
+    }
+    const { program, uniforms: u } = this.program(false, false);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, this.scratch.fb);
+    gl.viewport(0, 0, 1, 1);
+    gl.useProgram(program);
+    gl.bindVertexArray(this.vao);
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, texture);
+    gl.uniform1i(u.u_image, 0);
+    gl.uniform4f(u.u_rect, -1, -1, 1, 1);
+    gl.uniform2f(u.u_extent, 1, 1);
+    gl.uniform1i(u.u_lod, 0);
+    gl.uniform2i(u.u_last, 0, 0);
+    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.flush();
   }
 
   /** Keeps only the textures named (current + upcoming), so memory follows the queue. */
@@ -209,34 +258,48 @@ export class XrayRenderer {
     const e = this.textures.get(key);
     if (!e) return false;
     e.usedAt = ++this.clock;
-    gl.viewport(0, 0, this.canvas.width, this.canvas.height);
-    gl.useProgram(this.program);
+    this.clear();
+    const { scale, offsetX, offsetY } = p.view;
+    const [width, height] = e.sizes[0];
+    const cw = this.canvas.width;
+    const ch = this.canvas.height;
+    const x1 = offsetX + width * scale;
+    const y1 = offsetY + height * scale;
+    if (x1 <= 0 || y1 <= 0 || offsetX >= cw || offsetY >= ch) return true; // panned out of sight
+    const [r, g, b] = p.windows;
+    const rgb = r !== g || g !== b;
+    const { program, uniforms: u } = this.program(rgb, p.falseColour);
+    gl.useProgram(program);
     gl.bindVertexArray(this.vao);
     gl.activeTexture(gl.TEXTURE0);
     gl.bindTexture(gl.TEXTURE_2D, e.texture);
-    const u = (n: string) => this.uniforms.get(n) ?? null;
-    gl.uniform1i(u('u_image'), 0);
-    gl.uniform2f(u('u_imageSize'), e.width, e.height);
-    gl.uniform1f(u('u_canvasHeight'), this.canvas.height);
-    gl.uniform2f(u('u_offset'), p.view.offsetX, p.view.offsetY);
-    gl.uniform1f(u('u_scale'), p.view.scale);
+    gl.uniform1i(u.u_image, 0);
+    // Canvas pixels (top-left origin) to clip space (bottom-left origin).
+    gl.uniform4f(
+      u.u_rect,
+      (2 * offsetX) / cw - 1,
+      1 - (2 * offsetY) / ch,
+      (2 * x1) / cw - 1,
+      1 - (2 * y1) / ch,
+    );
     // Level whose texels are at most one screen pixel wide: floor(log2(1 / scale)), 0 when zoomed in.
-    const lod = p.view.scale >= 1 ? 0 : Math.floor(Math.log2(1 / p.view.scale));
-    gl.uniform1i(u('u_lod'), Math.min(e.levels - 1, Math.max(0, lod)));
-    const [r, g, b] = p.windows;
-    gl.uniform3f(u('u_lo'), r.lo, g.lo, b.lo);
-    gl.uniform3f(u('u_hi'), r.hi, g.hi, b.hi);
-    gl.uniform1i(u('u_invert'), p.invert ? 1 : 0);
-    gl.uniform1i(u('u_falseColour'), p.falseColour ? 1 : 0);
-    gl.drawArrays(gl.TRIANGLES, 0, 3);
+    const lod = Math.min(e.sizes.length - 1, scale >= 1 ? 0 : Math.floor(Math.log2(1 / scale)));
+    const [lw, lh] = e.sizes[lod];
+    gl.uniform1i(u.u_lod, lod);
+    gl.uniform2f(u.u_extent, width / 2 ** lod, height / 2 ** lod);
+    gl.uniform2i(u.u_last, lw - 1, lh - 1);
+    gl.uniform3f(u.u_lo, r.lo, g.lo, b.lo);
+    gl.uniform3f(u.u_hi, r.hi, g.hi, b.hi);
+    gl.uniform1f(u.u_invert, p.invert ? 1 : 0);
+    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
     return true;
   }
 
-  /** Clears to the background (no image yet). */
+  /** Clears to the background (no image yet, and around the image). */
   clear(): void {
     const gl = this.gl;
     gl.viewport(0, 0, this.canvas.width, this.canvas.height);
-    gl.clearColor(0.106, 0.114, 0.129, 1);
+    gl.clearColor(BACKGROUND[0], BACKGROUND[1], BACKGROUND[2], 1);
     gl.clear(gl.COLOR_BUFFER_BIT);
   }
 
@@ -248,7 +311,13 @@ export class XrayRenderer {
 
   dispose(): void {
     this.retain([]);
-    this.gl.deleteProgram(this.program);
+    for (const p of this.programs.values()) this.gl.deleteProgram(p.program);
+    this.programs.clear();
+    this.gl.deleteShader(this.vertex);
+    if (this.scratch) {
+      this.gl.deleteFramebuffer(this.scratch.fb);
+      this.gl.deleteRenderbuffer(this.scratch.rb);
+    }
     this.gl.deleteVertexArray(this.vao);
   }
 
