@@ -137,6 +137,9 @@ describe('active loop', () => {
     const after = await app.request('GET', `/api/images/${id}/prediction`, { token: lead.token });
     assert.match(after.body.reason, /^experts split 1–1: needs its next vote/);
     assert.ok(after.body.priority > 1.4 && after.body.priority > before.body.priority);
+    // Recomputing the priority keeps the scored anomaly types.
+    assert.equal(before.body.anomalies.length, 11);
+    assert.deepEqual(after.body.anomalies, before.body.anomalies);
     // The split image outranks the fresh one for a third expert.
     const third = await app.user('expert');
     const next = await app.request('GET', '/api/queue/next', { token: third.token });
