@@ -291,6 +291,7 @@ export class LabelPage extends LitElement {
    */
   private async loadTypeHint(image: ImageDto): Promise<void> {
     if (this.typeHints.has(image.id)) return;
+    await this.updateComplete; // the setup task starts with the first update; before it, taskComplete is empty
     const setup = await this.setup.taskComplete.catch(() => undefined);
     const allowed = !!setup?.hint && !!image.prediction;
     const prediction = allowed ? await getPrediction(this.api, image.id).catch(() => null) : null;
