@@ -18,6 +18,8 @@ import {
   type PageProblems,
 } from './browser.ts';
 import { MARKER_VALUE, uploadFixtures, type UploadedImage } from './fixtures.ts';
+import { ANOMALY_TYPES } from '../../lib/anomaly-types.ts';
+import { buildActiveModel } from '../../api/src/votes/factories.ts';
 
 const T = { timeout: 60_000 };
 let app: TestApp;
@@ -347,4 +349,63 @@ describe('web client in Chromium', () => {
     assert.deepEqual(problems.errors, []);
     await page.context().close();
   });
+
+  test(
+    'with model hints on, the expert form starts from the likely anomaly types and the vote records them',
+    T,
+    async () => {
+      // An active model whose predictions name two likely types for every image (what the runner's type head writes).
+      // A fresh image: the earlier tests' images have all the votes they need.
+      const [fresh] = await uploadFixtures(app, 1, { prefix: 'hint', bundle: 'B3', seed: 11 });
+      const db = app.server.services.db;
+      const all = await db.selectFrom('images').select('id').execute();
+      const version = await buildActiveModel(
+        db,
+        all.map((im) => ({ imageId: im.id, pAbnormal: 0.6 })),
+      );
+      const p: Record<string, number> = { scratches: 0.9, bubbles: 0.7 };
+      const anomalies = ANOMALY_TYPES.map((t) => ({ code: t.code, p: p[t.code] ?? 0.1 }));
+      await db
+        .updateTable('predictions')
+        .set({ anomalies: JSON.stringify(anomalies) })
+        .where('model_version', '=', version)
+        .execute();
+      const setHint = (on: boolean) =>
+        app.request('PUT', '/api/settings', { token: app.admin.token, json: { showModelHint: on } });
+      assert.equal((await setHint(true)).status, 200);
+      try {
+        const expert = await app.user('expert');
+        const lead = await app.user('lead');
+        const { page, problems } = await openAs(expert);
+        const name = await waitForImage(page);
+        assert.equal(name, fresh.name);
+        const hint = page.getByTestId('type-hint');
+        await hint.waitFor();
+        assert.match(
+          (await hint.textContent())!,
+          /likely types, pre-selected: Scratches 0\.90, Bubbles 0\.70/,
+        );
+        const pressed = (type: string) =>
+          page.getByRole('button', { name: type, exact: true }).getAttribute('aria-pressed');
+        assert.deepEqual(
+          [await pressed('Scratches'), await pressed('Bubbles'), await pressed('Lines')],
+          ['true', 'true', 'false'],
+        );
+        await screenshot(page, 'label-type-hint');
+        // The expert disagrees with one suggestion: their own choice is what the vote says.
+        for (const k of ['a', '1', 'Enter']) await page.keyboard.press(k);
+        const vote = await poll('the hinted vote', async () =>
+          (await votesOf(fresh.id, lead)).find((v) => v.user.username === expert.username),
+        );
+        assert.equal(vote.verdict, 'abnormal');
+        assert.deepEqual(vote.anomalies, ['bubbles']);
+        assert.equal(vote.modelHintShown, true);
+        assert.deepEqual(vote.anomalyHint, ['scratches', 'bubbles']);
+        assert.deepEqual(problems.errors, []);
+        await page.context().close();
+      } finally {
+        await setHint(false);
+      }
+    },
+  );
 });
