@@ -89,66 +89,104 @@ test("one training sample costs 5.9 MFLOP in the paper's head: 2 passes over fc0
   assert.equal(trainingFlopsPerSample(), 5_909_504);
 });
 
-test('trainHead follows a float64 PyTorch-style SGD-momentum reference across learning-rate decays', async () => {
-  // A tiny head and table so the plain-TS reference can replay every step: 10 images × 4 variants × 6 features.
-  const dims = [6, 5, 4, 3, 2];
-  const random = createRandom(77);
-  const images = 10;
-  const table = {
-    vectors: Float32Array.from({ length: images * 4 * 6 }, () => Math.abs(random.normal())),
-    images,
-    variants: 4,
-    dim: 6,
-  };
-  const labels = Uint8Array.from({ length: images }, (_, i) => (i % 3 === 0 ? 1 : 0));
-  const train = [0, 1, 2, 3, 4, 5, 6, 8, 9];
-  const options = { seed: 5, dims, epochs: 25, batchSize: 4, learningRate: 0.1, decayEvery: 10 };
-  const trained = await trainHead(table, labels, train, options);
+for (const standardize of [true, false])
+  test(`trainHead follows a float64 PyTorch-style SGD-momentum reference across learning-rate decays (${standardize ? 'standardised coordinates, the default' : 'raw embeddings'})`, async () => {
+    // A tiny head and table so the plain-TS reference can replay every step: 10 images × 4 variants × 6 features.
+    const dims = [6, 5, 4, 3, 2];
+    const random = createRandom(77);
+    const images = 10;
+    const table = {
+      vectors: Float32Array.from({ length: images * 4 * 6 }, () => Math.abs(random.normal())),
+      images,
+      variants: 4,
+      dim: 6,
+    };
+    const labels = Uint8Array.from({ length: images }, (_, i) => (i % 3 === 0 ? 1 : 0));
+    const train = [0, 1, 2, 3, 4, 5, 6, 8, 9];
+    const options = {
+      seed: 5,
+      dims,
+      epochs: 25,
+      batchSize: 4,
+      learningRate: 0.1,
+      decayEvery: 10,
+      standardize,
+    };
+    const trained = await trainHead(table, labels, train, options);
 
-  const o = { ...TRAINING_DEFAULTS, ...options };
-  const params = initHead({ seed: o.seed, dims }).map((l) => ({
-    ...l,
-    weight: Float64Array.from(l.weight),
-    bias: Float64Array.from(l.bias),
-  }));
-  const velocity = params.map((l) => ({
-    weight: new Float64Array(l.weight.length),
-    bias: new Float64Array(l.bias.length),
-  }));
-  const stream = trainingRandom(o.seed);
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
-    const lr = learningRateAt(epoch, o);
-    const { order, variants } = planEpoch(stream, train.length, 4);
-    for (let start = 0; start < train.length; start += o.batchSize) {
-      const rows = Array.from(order.subarray(start, start + o.batchSize));
-      const x = rows.flatMap((r, k) => {
-        const at = (train[r] * 4 + variants[start + k]) * 6;
-        return Array.from(table.vectors.subarray(at, at + 6));
-      });
-      const { gradients } = referenceLossAndGradients(
-        params,
-        x,
-        rows.map((r) => labels[train[r]]),
+    // Standardisation in float64, written out here rather than taken from standardize.ts: per-feature mean and
+    // standard deviation over the training images × 4 variants; SGD on z = (x − μ)/s from fc0 reparametrised as
+    // W' = diag(s)·W, b' = b + μ·W (the same initial function), folded back at the end.
+    const mu = new Float64Array(6);
+    const sd = new Float64Array(6).fill(1);
+    if (standardize) {
+      const rows = train.flatMap((i) =>
+        [0, 1, 2, 3].map((v) => table.vectors.subarray((i * 4 + v) * 6, (i * 4 + v + 1) * 6)),
       );
-      params.forEach((layer, l) => {
-        for (const key of ['weight', 'bias'] as const)
-          for (let k = 0; k < layer[key].length; k++) {
-            velocity[l][key][k] = o.momentum * velocity[l][key][k] + gradients[l][key][k];
-            layer[key][k] -= lr * velocity[l][key][k];
-          }
-      });
+      for (let d = 0; d < 6; d++) {
+        mu[d] = rows.reduce((a, r) => a + r[d], 0) / rows.length;
+        sd[d] = Math.sqrt(rows.reduce((a, r) => a + (r[d] - mu[d]) ** 2, 0) / rows.length);
+      }
     }
-  }
-  params.forEach((layer, l) => {
-    for (const key of ['weight', 'bias'] as const)
-      layer[key].forEach((v, k) =>
-        assert.ok(
-          Math.abs(trained.params[l][key][k] - v) < 1e-4,
-          `fc${l} ${key}[${k}]: ${trained.params[l][key][k]} vs ${v}`,
-        ),
-      );
+    const o = { ...TRAINING_DEFAULTS, ...options };
+    const params = initHead({ seed: o.seed, dims }).map((l) => ({
+      ...l,
+      weight: Float64Array.from(l.weight),
+      bias: Float64Array.from(l.bias),
+    }));
+    for (let i = 0; i < 6; i++)
+      for (let u = 0; u < 5; u++) {
+        params[0].bias[u] += mu[i] * params[0].weight[i * 5 + u];
+        params[0].weight[i * 5 + u] *= sd[i];
+      }
+    const velocity = params.map((l) => ({
+      weight: new Float64Array(l.weight.length),
+      bias: new Float64Array(l.bias.length),
+    }));
+    const stream = trainingRandom(o.seed);
+    for (let epoch = 0; epoch < o.epochs; epoch++) {
+      const lr = learningRateAt(epoch, o);
+      const { order, variants } = planEpoch(stream, train.length, 4);
+      for (let start = 0; start < train.length; start += o.batchSize) {
+        const rows = Array.from(order.subarray(start, start + o.batchSize));
+        const x = rows.flatMap((r, k) => {
+          const at = (train[r] * 4 + variants[start + k]) * 6;
+          return Array.from(table.vectors.subarray(at, at + 6), (v, d) => (v - mu[d]) / sd[d]);
+        });
+        const { gradients } = referenceLossAndGradients(
+          params,
+          x,
+          rows.map((r) => labels[train[r]]),
+        );
+        params.forEach((layer, l) => {
+          for (const key of ['weight', 'bias'] as const)
+            for (let k = 0; k < layer[key].length; k++) {
+              velocity[l][key][k] = o.momentum * velocity[l][key][k] + gradients[l][key][k];
+              layer[key][k] -= lr * velocity[l][key][k];
+            }
+        });
+      }
+    }
+    for (let i = 0; i < 6; i++)
+      for (let u = 0; u < 5; u++) {
+        params[0].weight[i * 5 + u] /= sd[i];
+        params[0].bias[u] -= mu[i] * params[0].weight[i * 5 + u];
+      }
+    params.forEach((layer, l) => {
+      for (const key of ['weight', 'bias'] as const)
+        layer[key].forEach((v, k) =>
+          assert.ok(
+            Math.abs(trained.params[l][key][k] - v) < 1e-4 * Math.max(1, Math.abs(v)),
+            `fc${l} ${key}[${k}]: ${trained.params[l][key][k]} vs ${v}`,
+          ),
+        );
+    });
+    // The run really moved the weights (otherwise agreement would prove nothing).
+    const start = initHead({ seed: o.seed, dims });
+    assert.ok(trained.params[3].weight.some((w, k) => Math.abs(w - start[3].weight[k]) > 1e-2));
+    // Standardising changes the trajectory (otherwise this variant would test nothing new).
+    if (standardize) {
+      const raw = await trainHead(table, labels, train, { ...options, standardize: false });
+      assert.ok(raw.params[0].weight.some((w, k) => Math.abs(w - trained.params[0].weight[k]) > 1e-2));
+    }
   });
-  // The run really moved the weights (otherwise agreement would prove nothing).
-  const start = initHead({ seed: o.seed, dims });
-  assert.ok(trained.params[3].weight.some((w, k) => Math.abs(w - start[3].weight[k]) > 1e-2));
-});

@@ -14,6 +14,7 @@ import { HEAD_DIMS, initHead } from './params.ts';
 import type { HeadParams, TorchLinear } from './params.ts';
 import { createRandom, permutation } from './random.ts';
 import type { Random } from './random.ts';
+import { featureScaling, standardizeRows, toRaw, toStandardized } from './standardize.ts';
 
 /** The paper's flips, p = 0.5 each for horizontal and vertical: none, horizontal, vertical, both. */
 export const FLIP_VARIANTS = 4;
@@ -69,6 +70,12 @@ export interface TrainHeadOptions {
   backboneFc?: TorchLinear | null;
   /** Layer widths (tests use small heads); the paper's head by default. */
   dims?: readonly number[];
+  /**
+   * SGD in standardised coordinates (standardize.ts: fc0 reparametrised with the training images' per-feature mean
+   * and scale, folded back after training, so the initial and the returned head are plain layers on raw embeddings).
+   * Default true; false trains on the raw embeddings (the procedure before the fix, kept for comparisons).
+   */
+  standardize?: boolean;
   onEpoch?: (report: EpochReport) => void | Promise<void>;
   /** ONNX Runtime intra-op threads for the training session (its default, one per core, when omitted). */
   threads?: number;
@@ -206,6 +213,20 @@ export async function trainOnTargets(
   if (n === 0) throw new Error('no training images');
   const classes = dims[dims.length - 1];
   const session = await trainingSession(dims, o.momentum, targetsOf.output, options.threads);
+  const dim = table.dim;
+  const variants = table.variants;
+  // The training images' rows (every variant), in `indices` order; standardised unless asked not to (standardize.ts).
+  const rows = new Float32Array(n * variants * dim);
+  for (let k = 0; k < n; k++) {
+    const from = indices[k] * variants * dim;
+    rows.set(table.vectors.subarray(from, from + variants * dim), k * variants * dim);
+  }
+  const scaling =
+    (options.standardize ?? true) ? featureScaling(table.vectors, dim, variants, indices) : null;
+  if (scaling) {
+    standardizeRows(rows, scaling);
+    initial = [toStandardized(initial[0], scaling), ...initial.slice(1)];
+  }
 
   const tensor = (data: Float32Array, shape: readonly number[]) =>
     new ort.Tensor('float32', data, [...shape]);
@@ -230,7 +251,6 @@ export async function trainOnTargets(
   let stateOut = spare;
 
   const random = trainingRandom(o.seed);
-  const dim = table.dim;
   const losses: number[] = [];
   let steps = 0;
   let previousRate = o.learningRate;
@@ -249,7 +269,7 @@ export async function trainOnTargets(
       previousRate = learningRate;
     }
     const lrTensor = tensor(Float32Array.of(learningRate), []);
-    const { order, variants } = planEpoch(random, n, table.variants);
+    const { order, variants: drawn } = planEpoch(random, n, variants);
     let lossSum = 0;
     for (let start = 0; start < n; start += o.batchSize) {
       const size = Math.min(o.batchSize, n - start);
@@ -257,10 +277,10 @@ export async function trainOnTargets(
       const targets = new Float32Array(size * classes);
       const weights = new Float32Array(size);
       for (let r = 0; r < size; r++) {
-        const image = indices[order[start + r]];
-        const variant = variants[start + r];
-        const row = (image * table.variants + variant) * dim;
-        x.set(table.vectors.subarray(row, row + dim), r * dim);
+        const k = order[start + r];
+        const image = indices[k];
+        const row = (k * variants + drawn[start + r]) * dim;
+        x.set(rows.subarray(row, row + dim), r * dim);
         targetsOf.write(image, targets.subarray(r * classes, (r + 1) * classes));
         weights[r] = targetsOf.weight(image);
       }
@@ -292,6 +312,7 @@ export async function trainOnTargets(
       bias: (stateIn[names.bias].data as Float32Array).slice(),
     };
   });
+  if (scaling) params[0] = toRaw(params[0], scaling);
   return { params, losses, batchSize: o.batchSize, steps };
 }
 
