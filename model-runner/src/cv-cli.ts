@@ -1,6 +1,6 @@
 /**
  * `npm run cv -- --method 1|2|3|4|all --data DIR [--size HxW] [--out file.json] [--seed N] [--epochs N]
- *  [--batch N] [--class-weights balanced] [--cache DIR] [--workers N] [--train-workers N] [--images-per-batch N]`
+ *  [--batch N] [--class-weights balanced|none] [--standardize yes|no] [--cache DIR] [--workers N] [--train-workers N] [--images-per-batch N]`
  *
  * The paper's experiment (sections 2.3–3.2) on a dataset folder with `manifest.csv` (e.g. from `npm run synth`):
  * embeds every image × 4 flips per method (cached), runs leave-one-bundle-out cross-validation of the head,
@@ -27,7 +27,7 @@ import { formatAnomalyTable, formatTable1 } from './cv/table.ts';
 export const CPU_DEFAULT_SIZE = '256x128';
 
 const USAGE =
-  'usage: npm run cv -- --method 1|2|3|4|all --data DIR [--size HxW] [--out file.json] [--seed N] [--epochs N] [--batch N] [--class-weights balanced] [--cache DIR] [--workers N] [--train-workers N] [--images-per-batch N]';
+  'usage: npm run cv -- --method 1|2|3|4|all --data DIR [--size HxW] [--out file.json] [--seed N] [--epochs N] [--batch N] [--class-weights balanced|none] [--standardize yes|no] [--cache DIR] [--workers N] [--train-workers N] [--images-per-batch N]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
       epochs: { type: 'string' },
       batch: { type: 'string' },
       'class-weights': { type: 'string' },
+      standardize: { type: 'string' },
       cache: { type: 'string' },
       workers: { type: 'string' },
       'train-workers': { type: 'string' },
@@ -80,9 +81,17 @@ async function main(): Promise<void> {
     PLATINA_INPUT_SIZE: `${inputSize.height}x${inputSize.width}`,
   });
   if (backbone.untrained) log(UNTRAINED_WARNING);
-  if (values['class-weights'] && values['class-weights'] !== 'balanced')
-    throw new Error(`--class-weights ${values['class-weights']}: only "balanced" is supported`);
-  const classWeights = values['class-weights'] ? ('balanced' as const) : null;
+  // Both default to the head's defaults (TRAINING_DEFAULTS); "none" / "no" reproduce the earlier procedure.
+  const choice = <T>(name: string, raw: string | undefined, options: Record<string, T>): T | undefined => {
+    if (raw === undefined) return undefined;
+    if (!(raw in options)) throw new Error(`--${name} ${raw}: expected ${Object.keys(options).join(' or ')}`);
+    return options[raw];
+  };
+  const classWeights = choice('class-weights', values['class-weights'], {
+    balanced: 'balanced' as const,
+    none: null,
+  });
+  const standardize = choice('standardize', values.standardize, { yes: true, no: false });
 
   const done: unknown[] = [];
   const report = await runCrossValidation({
@@ -96,7 +105,8 @@ async function main(): Promise<void> {
     training: {
       ...(values.epochs ? { epochs: int('epochs', values.epochs) } : {}),
       ...(values.batch ? { batchSize: int('batch', values.batch) } : {}),
-      classWeights,
+      ...(classWeights !== undefined ? { classWeights } : {}),
+      ...(standardize !== undefined ? { standardize } : {}),
     },
     workers: int('workers', values.workers),
     imagesPerBatch: int('images-per-batch', values['images-per-batch']),

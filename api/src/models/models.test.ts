@@ -141,6 +141,9 @@ describe('model runner through the API', () => {
     assert.deepEqual(m.inputSize, { height: 64, width: 32 });
     assert.match(m.labelSnapshotHash, /^[0-9a-f]{64}$/);
     assert.equal(m.settings.epochs, 10);
+    // The head's conditioning is part of the recorded procedure (head/train.ts TRAINING_DEFAULTS).
+    assert.equal(m.settings.standardize, true);
+    assert.equal(m.settings.classWeights, 'balanced');
     assert.deepEqual(
       m.crossValidation.perBundle.map((b: { bundle: string }) => b.bundle),
       ['B1', 'B2', 'B3'],

@@ -65,6 +65,8 @@ export interface CvRunReport {
     decayEvery: number;
     decayFactor: number;
     momentum: number;
+    /** Head trained in standardised coordinates (head/standardize.ts). */
+    standardize: boolean;
     classWeights: unknown;
     seed: number;
   };
@@ -239,7 +241,8 @@ export async function runCrossValidation(o: CvRunOptions): Promise<CvRunReport> 
         decayEvery: training.decayEvery,
         decayFactor: training.decayFactor,
         momentum: training.momentum,
-        classWeights: o.training?.classWeights ?? null,
+        standardize: training.standardize,
+        classWeights: training.classWeights,
         seed: o.seed,
       },
       globalBounds: bounds,

@@ -89,8 +89,9 @@ test("one training sample costs 5.9 MFLOP in the paper's head: 2 passes over fc0
   assert.equal(trainingFlopsPerSample(), 5_909_504);
 });
 
-for (const standardize of [true, false])
-  test(`trainHead follows a float64 PyTorch-style SGD-momentum reference across learning-rate decays (${standardize ? 'standardised coordinates, the default' : 'raw embeddings'})`, async () => {
+for (const defaults of [true, false])
+  test(`trainHead follows a float64 PyTorch-style SGD-momentum reference across learning-rate decays (${defaults ? 'the defaults: standardised coordinates, balanced class weights' : 'raw embeddings, no class weights'})`, async () => {
+    const standardize = defaults;
     // A tiny head and table so the plain-TS reference can replay every step: 10 images × 4 variants × 6 features.
     const dims = [6, 5, 4, 3, 2];
     const random = createRandom(77);
@@ -110,7 +111,7 @@ for (const standardize of [true, false])
       batchSize: 4,
       learningRate: 0.1,
       decayEvery: 10,
-      standardize,
+      ...(defaults ? {} : { standardize: false, classWeights: null }),
     };
     const trained = await trainHead(table, labels, train, options);
 
@@ -128,6 +129,11 @@ for (const standardize of [true, false])
         sd[d] = Math.sqrt(rows.reduce((a, r) => a + (r[d] - mu[d]) ** 2, 0) / rows.length);
       }
     }
+    // Balanced class weights n / (2·n_class) over the training images (9 images, 4 abnormal).
+    const abnormal = train.filter((i) => labels[i] === 1).length;
+    const classWeight = defaults
+      ? [train.length / (2 * (train.length - abnormal)), train.length / (2 * abnormal)]
+      : [1, 1];
     const o = { ...TRAINING_DEFAULTS, ...options };
     const params = initHead({ seed: o.seed, dims }).map((l) => ({
       ...l,
@@ -157,6 +163,7 @@ for (const standardize of [true, false])
           params,
           x,
           rows.map((r) => labels[train[r]]),
+          rows.map((r) => classWeight[labels[train[r]]]),
         );
         params.forEach((layer, l) => {
           for (const key of ['weight', 'bias'] as const)
@@ -185,8 +192,10 @@ for (const standardize of [true, false])
     const start = initHead({ seed: o.seed, dims });
     assert.ok(trained.params[3].weight.some((w, k) => Math.abs(w - start[3].weight[k]) > 1e-2));
     // Standardising changes the trajectory (otherwise this variant would test nothing new).
-    if (standardize) {
-      const raw = await trainHead(table, labels, train, { ...options, standardize: false });
-      assert.ok(raw.params[0].weight.some((w, k) => Math.abs(w - trained.params[0].weight[k]) > 1e-2));
+    if (defaults) {
+      for (const other of [{ standardize: false }, { classWeights: null }] as const) {
+        const changed = await trainHead(table, labels, train, { ...options, ...other });
+        assert.ok(changed.params[0].weight.some((w, k) => Math.abs(w - trained.params[0].weight[k]) > 1e-2));
+      }
     }
   });

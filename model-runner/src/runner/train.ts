@@ -27,7 +27,9 @@ export interface TrainingSettings {
   decayEvery: number;
   decayFactor: number;
   momentum: number;
-  classWeights: null;
+  /** The head's conditioning (head/train.ts TRAINING_DEFAULTS): versions trained before it lack these keys. */
+  standardize: boolean;
+  classWeights: typeof TRAINING_DEFAULTS.classWeights;
   /** Layer widths of the anomaly-type head trained beside it (head/multilabel.ts), e.g. "512x256x11". */
   anomalyHead: string;
 }
@@ -109,7 +111,8 @@ async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
     decayEvery: TRAINING_DEFAULTS.decayEvery,
     decayFactor: TRAINING_DEFAULTS.decayFactor,
     momentum: TRAINING_DEFAULTS.momentum,
-    classWeights: null,
+    standardize: TRAINING_DEFAULTS.standardize,
+    classWeights: TRAINING_DEFAULTS.classWeights,
     anomalyHead: ANOMALY_HEAD_DIMS.join('x'),
   };
   const active = await repo.activeVersion(res.db);
@@ -159,7 +162,12 @@ async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
           method: a.method,
           seed: a.seed,
           trainFinal: false,
-          training: { epochs: a.epochs },
+          // Versions from before the head's conditioning have no such keys: they trained raw, unweighted.
+          training: {
+            epochs: a.epochs,
+            standardize: a.standardize ?? false,
+            classWeights: a.classWeights ?? null,
+          },
         },
         (q, m) => report(0.7 + 0.25 * q, `active version's settings: ${m}`),
       );
