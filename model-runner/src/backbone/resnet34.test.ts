@@ -104,6 +104,28 @@ describe('offline ResNet-34 backbone', () => {
     assert.ok(rms(grown) > 10, `identity-BN rms ${rms(grown)}`);
   });
 
+  test('features of distinct images are finite and every one of the 512 varies (none dead, none constant)', async () => {
+    // What the head needs from a frozen backbone: each feature a usable, finite signal across images. Measured on
+    // 8 smooth grey images at the CPU size 128×64: rms 1.0, the least-varying feature still has sd 0.10 (11 % of
+    // its mean). Real method-1/2 inputs are far darker and flatter, so there the spread is ~4 % of the mean; the
+    // head standardises its inputs for that reason (head/standardize.ts).
+    const [n, h, w] = [8, 128, 64];
+    const input = new ort.Tensor('float32', calibrationBatch(11, n, h, w), [n, 3, h, w]);
+    const f = (await session.run({ input })).features.data as Float32Array;
+    assert.ok(f.every(Number.isFinite), 'finite');
+    assert.ok(rms(f) > 0.3 && rms(f) < 3, `rms ${rms(f)}`);
+    for (let d = 0; d < 512; d++) {
+      const v = Array.from({ length: n }, (_, i) => f[i * 512 + d]);
+      const mean = v.reduce((a, b) => a + b) / n;
+      const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
+      assert.ok(
+        v.some((x) => x !== 0),
+        `feature ${d} is 0 for every image (a dead ReLU channel)`,
+      );
+      assert.ok(sd > 0.02 * Math.max(1, Math.abs(mean)), `feature ${d}: sd ${sd} around ${mean}`);
+    }
+  });
+
   test('folding BN into the convs computes the same features', async () => {
     const [n, h, w] = [1, 64, 64];
     const input = new ort.Tensor('float32', calibrationBatch(3, n, h, w), [n, 3, h, w]);
