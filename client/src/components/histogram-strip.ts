@@ -7,12 +7,16 @@ export interface HistogramMark {
   label: string;
 }
 
+function sameList<T>(a: readonly T[], b: readonly T[] | undefined, same: (x: T, y: T) => boolean): boolean {
+  return !!b && a.length === b.length && a.every((x, i) => same(x, b[i]));
+}
+
 const CHANNEL_COLOURS = ['rgba(255,120,120,0.22)', 'rgba(120,220,140,0.22)', 'rgba(120,160,255,0.22)'];
 
 /**
  * A strip under the viewer: the image's histogram (log counts) over a value range, the current window as a
  * band with its bounds, and reference marks (method 2's global bounds). Drawn on a 2D canvas because it
- * redraws on every window/level frame.
+ * redraws on every window/level frame, kept on the CPU (see `draw`).
  */
 @customElement('histogram-strip')
 export class HistogramStrip extends LitElement {
@@ -33,9 +37,20 @@ export class HistogramStrip extends LitElement {
 
   /** Counts of every raw value (index = value). */
   @property({ attribute: false }) counts: Uint32Array | null = null;
-  @property({ attribute: false }) range: [number, number] = [0, 65535];
+  // The viewer computes range and marks afresh on every render (a readout under the moving cursor is one):
+  // compared by value, they redraw the strip only when they differ.
+  @property({
+    attribute: false,
+    hasChanged: (a: number[], b?: number[]) => !sameList(a, b, (x, y) => x === y),
+  })
+  range: [number, number] = [0, 65535];
   @property({ attribute: false }) windows: ChannelWindows | null = null;
-  @property({ attribute: false }) marks: HistogramMark[] = [];
+  @property({
+    attribute: false,
+    hasChanged: (a: HistogramMark[], b?: HistogramMark[]) =>
+      !sameList(a, b, (x, y) => x.value === y.value && x.label === y.label),
+  })
+  marks: HistogramMark[] = [];
 
   @query('canvas') private canvas!: HTMLCanvasElement;
   private resize = new ResizeObserver(() => this.draw());
@@ -67,7 +82,10 @@ export class HistogramStrip extends LitElement {
     const W = Math.max(1, Math.round(c.clientWidth * dpr));
     const H = Math.max(1, Math.round(c.clientHeight * dpr));
     if (c.width !== W || c.height !== H) ((c.width = W), (c.height = H));
-    const g = c.getContext('2d');
+    // A CPU canvas (Chromium's and Firefox's answer to this hint): its ~1000 one-pixel bars cost Skia's CPU
+    // rasteriser well under a millisecond, but as GPU commands they queue in the GPU process ahead of the X-ray's
+    // own frame on every window/level step — 20–30 ms a frame on software GL (bench/client.bench.ts).
+    const g = c.getContext('2d', { willReadFrequently: true });
     if (!g) return;
     g.clearRect(0, 0, W, H);
     const [a, b] = this.range;
