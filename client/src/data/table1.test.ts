@@ -46,4 +46,18 @@ describe('Table 1 layout', () => {
     const t = table1([model(4, '2026-01-01T00:00:00Z', [['B7', cm(0, 1, 5, 0)]])]);
     assert.equal(t.cell(4, 'B7')!.balancedAccuracy, null);
   });
+
+  test('per-type average precision comes from the same model version as the method’s column', () => {
+    const withTypes = model(3, '2026-02-01T00:00:00Z', [['B1', cm(1, 0, 1, 0)]]);
+    withTypes.crossValidation!.anomalies = {
+      minPositives: 5,
+      perType: [
+        { code: 'bubbles', positives: 9, images: 40, averagePrecision: 0.5, priorOnlyAveragePrecision: 0.2 },
+      ],
+    };
+    const t = table1([model(2, '2026-01-01T00:00:00Z', [['B1', cm(1, 0, 1, 0)]]), withTypes]);
+    assert.deepEqual(t.typeMethods, [3], 'method 2’s version has no type head');
+    assert.equal(t.typeScore(3, 'bubbles')?.averagePrecision, 0.5);
+    assert.equal(t.typeScore(3, 'scratches'), null);
+  });
 });

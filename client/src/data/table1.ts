@@ -15,5 +15,17 @@ export function table1(models: ModelDto[]) {
   ].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
   const cell = (method: number, bundle: string) =>
     byMethod.get(method)!.crossValidation!.perBundle.find((b) => b.bundle === bundle) ?? null;
-  return { methods, bundles, cell, overall: (m: number) => byMethod.get(m)!.crossValidation!.overall };
+  /** The anomaly-type head's pooled score of one type, from the same model version as the column. */
+  const typeScore = (method: number, code: string) =>
+    byMethod.get(method)!.crossValidation!.anomalies?.perType.find((t) => t.code === code) ?? null;
+  /** Methods whose column's model version has an anomaly-type head (older versions do not). */
+  const typeMethods = methods.filter((m) => byMethod.get(m)!.crossValidation!.anomalies);
+  return {
+    methods,
+    bundles,
+    cell,
+    overall: (m: number) => byMethod.get(m)!.crossValidation!.overall,
+    typeMethods,
+    typeScore,
+  };
 }

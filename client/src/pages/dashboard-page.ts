@@ -5,6 +5,7 @@ import { Task } from '@lit/task';
 import { apiContext, sessionContext, type Session } from '../context.ts';
 import { describeError, type ApiClient } from '../data/api-client.ts';
 import { listAnomalyTypes } from '../data/anomaly-types.ts';
+import type { AnomalyType } from '../../../lib/anomaly-types.ts';
 import { getDatasetStats, listBundles } from '../data/images.ts';
 import { getAgreement } from '../data/metrics.ts';
 import { listJobs, listModels, trainModel } from '../data/models.ts';
@@ -172,7 +173,7 @@ export class DashboardPage extends LitElement {
           <h2>Dataset histogram</h2>
           ${d.dataset ? html`<dataset-histogram .stats=${d.dataset}></dataset-histogram>` : html`<p class="muted">No images yet.</p>`}
         </section>
-        ${this.renderModels(d.models)} ${this.renderJobs(d.jobs)}
+        ${this.renderModels(d.models, d.types)} ${this.renderJobs(d.jobs)}
       `,
     });
   }
@@ -254,7 +255,7 @@ export class DashboardPage extends LitElement {
     }
   }
 
-  private renderModels(models: ModelDto[]) {
+  private renderModels(models: ModelDto[], types: AnomalyType[]) {
     const t = table1(models);
     const groups: BarGroup[] = t.bundles.map((b) => ({
       label: b,
@@ -354,7 +355,47 @@ export class DashboardPage extends LitElement {
               <bar-chart .groups=${groups} .series=${t.methods.map((m) => `Method ${m}`)}></bar-chart>`
           : nothing
       }
+      ${t.typeMethods.length ? this.renderTypeTable(t, types) : nothing}
     </section>`;
+  }
+
+  /** The anomaly-type head beside Table 1: pooled average precision per type, with what a prior-only model gets. */
+  private renderTypeTable(t: ReturnType<typeof table1>, types: AnomalyType[]) {
+    const first = t.typeMethods[0];
+    return html`<h3>Anomaly types: average precision (%), pooled over the held-out bundles</h3>
+      <table data-testid="type-ap">
+        <thead>
+          <tr>
+            <th>Type</th>
+            <th class="n">Positives</th>
+            ${t.typeMethods.map((m) => html`<th class="n">Method ${m}</th>`)}
+          </tr>
+        </thead>
+        <tbody>
+          ${types.map((type) => {
+            const counted = t.typeScore(first, type.code);
+            return html`<tr>
+              <td>${type.name}</td>
+              <td class="n">${counted ? `${counted.positives} / ${counted.images}` : '—'}</td>
+              ${t.typeMethods.map((m) => {
+                const s = t.typeScore(m, type.code);
+                return s?.averagePrecision == null
+                  ? html`<td class="n" title=${s?.note ?? 'not scored'}>—</td>`
+                  : html`<td class="n">
+                      ${pct(s.averagePrecision)}
+                      <span class="muted" title="a model that knows only the type's share"
+                        >(${pct(s.priorOnlyAveragePrecision)})</span
+                      >
+                    </td>`;
+              })}
+            </tr>`;
+          })}
+        </tbody>
+      </table>
+      <p class="muted">
+        In brackets: the same for a model that knows only each fold's share of the type — what the head must
+        beat. “—”: too few positive images for a number (hover for why).
+      </p>`;
   }
 
   private renderJobs(jobs: JobDto[]) {
