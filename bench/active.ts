@@ -10,7 +10,7 @@
  * (default 25), --dir DIR (dataset, default /tmp/platina-synth-full), --scale full|small, --orders a,b,c,
  * --threads N (head training, default 1), --jobs N (seeds run in parallel child processes, default 3),
  * --method 2|3 (conversion, default 2), --out FILE (JSON, default bench/results/active.json),
- * --raw-features (no standardization of the embeddings, see bench/active/data.ts), --no-docs (write only the JSON).
+ * --no-docs (write only the JSON).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -31,7 +31,6 @@ const { values } = parseArgs({
     seeds: { type: 'string', default: '3' },
     input: { type: 'string', default: '224x112' },
     epochs: { type: 'string', default: '10' },
-    'raw-features': { type: 'boolean', default: false },
     method: { type: 'string', default: '2' },
     out: { type: 'string', default: 'bench/results/active.json' },
     'retrain-every': { type: 'string', default: '25' },
@@ -63,7 +62,6 @@ const data = await loadActiveDataset({
   scale,
   inputSize: { height, width },
   cacheDir: path.join(values.dir!, '.bench-active'),
-  standardize: !values['raw-features'],
   method: values.method === '3' ? 3 : 2,
   log,
 });
@@ -161,7 +159,6 @@ function write(): void {
         bounds: data.bounds,
         flips: data.table.variants,
         backbone: data.backbone,
-        standardized: data.standardization,
       },
       head: { epochs, paperEpochs: 50 },
       retrainEvery,

@@ -1,22 +1,30 @@
 /**
  * What the head can do on these embeddings at all: trained on the WHOLE pool with the TRUE verdicts (no label
- * errors, no label budget), scored on the held-out bundles — on the raw embeddings and on the standardized ones
- * the replay uses. It bounds what any ordering can reach, and shows why the replay standardizes (data.ts).
+ * errors, no label budget), scored on the held-out bundles — with the runner's defaults (what the replay trains
+ * with) and, for comparison, with the procedure before the head was conditioned (plain SGD on the raw embeddings,
+ * no class weights: model-runner/src/head/standardize.ts says why that collapses to one class). It bounds what any
+ * ordering can reach.
  */
 import type { EmbeddingTable } from '../../model-runner/src/head/train.ts';
 import { scoreImages, trainHead } from '../../model-runner/src/head/train.ts';
 import { heldOutScore } from './replay.ts';
 
+/** Head options of each compared procedure (everything else: the runner's defaults). */
+export const CEILING_PROCEDURES = {
+  unconditioned: { standardize: false, classWeights: null },
+  default: {},
+} as const;
+
 export interface CeilingRow {
   heldOutBundles: string[];
-  features: 'raw' | 'standardized';
+  procedure: keyof typeof CEILING_PROCEDURES;
   trainImages: number;
   balancedAccuracy: number;
   heldOut: { tp: number; fp: number; tn: number; fn: number };
 }
 
 export async function ceiling(
-  data: { bundles: string[]; truth: Uint8Array; table: EmbeddingTable; rawTable: EmbeddingTable },
+  data: { bundles: string[]; truth: Uint8Array; table: EmbeddingTable },
   heldOutSets: readonly (readonly string[])[],
   options: { epochs: number; threads?: number; seed: number },
 ): Promise<CeilingRow[]> {
@@ -25,19 +33,17 @@ export async function ceiling(
     const all = data.bundles.map((_, i) => i);
     const heldOut = all.filter((i) => set.includes(data.bundles[i]));
     const pool = all.filter((i) => !set.includes(data.bundles[i]));
-    for (const [features, table] of [
-      ['raw', data.rawTable],
-      ['standardized', data.table],
-    ] as const) {
-      const { params } = await trainHead(table, data.truth, pool, {
+    for (const procedure of ['unconditioned', 'default'] as const) {
+      const { params } = await trainHead(data.table, data.truth, pool, {
         seed: options.seed,
         epochs: options.epochs,
         threads: options.threads,
+        ...CEILING_PROCEDURES[procedure],
       });
-      const s = heldOutScore(data.truth, await scoreImages(params, table), heldOut);
+      const s = heldOutScore(data.truth, await scoreImages(params, data.table), heldOut);
       rows.push({
         heldOutBundles: [...set],
-        features,
+        procedure,
         trainImages: pool.length,
         balancedAccuracy: s.balancedAccuracy,
         heldOut: s.confusion,

@@ -39,37 +39,6 @@ export interface ActiveDataset {
   bounds: StretchBounds;
   backbone: { description: string; untrained: boolean; hash: string };
   embedSeconds: number;
-  /** The embeddings as the backbone gave them (before any standardization). */
-  rawTable: EmbeddingTable;
-  /** Spread of the raw features, when they were standardized (null: raw features). */
-  standardization: { meanOfMeans: number; meanSd: number } | null;
-}
-
-/**
- * Standardizes every feature dimension in place (z-score over all images × flips). Unsupervised: it reads no
- * label, and the runner embeds every image anyway. Why: the offline UNTRAINED ResNet-34's features barely vary
- * between images (sd ≈ 0.16 around a mean ≈ 4), and the paper's head on those raw features learns the class prior
- * only — it calls every image normal (balanced accuracy 50 %) even when trained on all 566 pool images with their
- * TRUE labels. Standardized, the same head reaches ~58 % on held-out bundles. A pretrained backbone
- * (PLATINA_BACKBONE) should not need this.
- */
-export function standardize(table: EmbeddingTable): { meanOfMeans: number; meanSd: number } {
-  const { vectors, dim } = table;
-  const rows = vectors.length / dim;
-  let meanOfMeans = 0;
-  let meanSd = 0;
-  for (let d = 0; d < dim; d++) {
-    let m = 0;
-    for (let r = 0; r < rows; r++) m += vectors[r * dim + d];
-    m /= rows;
-    let v = 0;
-    for (let r = 0; r < rows; r++) v += (vectors[r * dim + d] - m) ** 2;
-    const sd = Math.sqrt(v / rows);
-    for (let r = 0; r < rows; r++) vectors[r * dim + d] = sd > 0 ? (vectors[r * dim + d] - m) / sd : 0;
-    meanOfMeans += m / dim;
-    meanSd += sd / dim;
-  }
-  return { meanOfMeans, meanSd };
 }
 
 export async function readManifest(dir: string): Promise<ManifestRow[]> {
@@ -138,8 +107,6 @@ export async function loadActiveDataset(options: {
   scale: 'full' | 'small';
   inputSize: { height: number; width: number };
   cacheDir: string;
-  /** Standardize each feature dimension (see {@link standardize}). */
-  standardize: boolean;
   /** Conversion (paper section 2.3): 2 = global bounds (the paper's best), 3 = each image's own bounds. */
   method: 2 | 3;
   log: (m: string) => void;
@@ -190,13 +157,9 @@ export async function loadActiveDataset(options: {
     dim,
   };
   vectors.forEach((vs, i) => vs.forEach((v, f) => table.vectors.set(v, (i * variants + f) * dim)));
-  const rawTable: EmbeddingTable = { ...table, vectors: table.vectors.slice() };
-  const standardization = options.standardize ? standardize(table) : null;
   return {
     dir,
     rows,
-    standardization,
-    rawTable,
     bundles: rows.map((r) => r.bundle),
     truth: Uint8Array.from(rows, (r) => r.truth),
     table,

@@ -208,19 +208,17 @@ function markdown(json: any): string {
   } else L("Platina's order did not reach the target accuracy in every seed; see the table.");
   L();
   const ceilings: CeilingRow[] = json.ceiling ?? [];
-  const used = ceilings.filter((r) => r.features === 'standardized').map((r) => r.balancedAccuracy);
+  const used = ceilings.filter((r) => r.procedure === 'default').map((r) => r.balancedAccuracy);
   if (used.length > 0 && Math.max(...used) < 0.7) {
     L(
       `**Read this as "not measurable here", not as "the ordering does not work".** On these embeddings the head is close ` +
         `to chance: trained on the whole pool with the TRUE verdicts it reaches ${used.map((x) => pct(x)).join(', ')} on the three ` +
         `held-out sets (see below), and random order with all labels reaches ${perSeed.map((x) => pct(x.target)).join(', ')}. ` +
         'A target that low is met by luck early and lost again by noise late, so labels-to-reach says nothing about the ' +
-        'ordering. The cause is the backbone: the offline ResNet-34 is untrained (no ImageNet weights can be downloaded ' +
-        'here) and run at 224×112; a pretrained backbone (PLATINA_BACKBONE, model-runner/export-resnet34.py) is the ' +
-        'precondition for this benchmark to mean anything. Rerun `npm run bench:active` with one. Without one, method 3 ' +
-        "(each image's own bounds) is the better bet: the leave-one-bundle-out CV in " +
-        'bench/results/cv-synthetic-cpu-128x64.json gives 70 % for method 3 against 50 % for method 2 on the same ' +
-        'untrained backbone; `npm run bench:active -- --method 3` runs the replay on it (about 1 h here; not run yet).',
+        `ordering. The cause is the backbone: the offline ResNet-34 is untrained (no ImageNet weights can be downloaded ` +
+        `here) and run at ${s.embeddings.inputSize.replace('x', '×')}; its features carry little class signal (a linear ` +
+        'probe on them does no better than the head). A pretrained backbone (PLATINA_BACKBONE, ' +
+        'model-runner/export-resnet34.py) is the precondition for this benchmark to mean anything.',
     );
     L();
   }
@@ -334,13 +332,19 @@ function markdown(json: any): string {
       'The head trained on the whole pool with the TRUE verdicts (no label errors, no budget), same epochs, seed 0:',
     );
     L();
-    L('| held-out bundles | raw embeddings | standardized embeddings (used by the replay) |');
+    L(
+      "| held-out bundles | the runner's head (used by the replay) | before the conditioning fix: raw coordinates, no class weights |",
+    );
     L('| --- | ---: | ---: |');
-    for (let k = 0; k + 1 < ceilingRows.length; k += 2) {
-      const [raw, std] = [ceilingRows[k], ceilingRows[k + 1]];
-      const cell = (r: CeilingRow) =>
-        `${pct(r.balancedAccuracy)} (TP ${r.heldOut.tp}, FN ${r.heldOut.fn}, TN ${r.heldOut.tn}, FP ${r.heldOut.fp})`;
-      L(`| ${raw.heldOutBundles.join(', ')} | ${cell(raw)} | ${cell(std)} |`);
+    const cell = (r: CeilingRow | undefined) =>
+      r
+        ? `${pct(r.balancedAccuracy)} (TP ${r.heldOut.tp}, FN ${r.heldOut.fn}, TN ${r.heldOut.tn}, FP ${r.heldOut.fp})`
+        : '—';
+    const sets = [...new Set(ceilingRows.map((r) => r.heldOutBundles.join(', ')))];
+    for (const set of sets) {
+      const of = (p: CeilingRow['procedure']) =>
+        ceilingRows.find((r) => r.procedure === p && r.heldOutBundles.join(', ') === set);
+      L(`| ${set} | ${cell(of('default'))} | ${cell(of('unconditioned'))} |`);
     }
     L();
   }
@@ -361,22 +365,11 @@ function markdown(json: any): string {
   L(
     `  ${s.embeddings.method === 3 ? "with each image's own 0.01/99.99 % bounds" : `with the paper's global bounds (${s.embeddings.bounds.lo}–${s.embeddings.bounds.hi})`}, ${s.embeddings.flips} flip variants per image, cached on disk.`,
   );
-  if (s.embeddings.standardized) {
-    L(
-      `  **Standardized** per feature dimension over all images (unsupervised): the untrained backbone's raw features barely vary`,
-    );
-    L(
-      `  (mean sd ${s.embeddings.standardized.meanSd.toFixed(2)} around ${s.embeddings.standardized.meanOfMeans.toFixed(1)}), and on them the head predicts "normal" for every image — 50 %`,
-    );
-    L(
-      '  balanced accuracy even when trained on the whole pool with TRUE labels (see "What the head can learn" above).',
-    );
-  }
   L(
     `- **Head.** model-runner/src/head (paper section 2.4: 512→1000→512→256→2, SGD momentum 0.9, lr 0.001, batch 16,`,
   );
   L(
-    `  random flips via the cached variants, no class weights: the runner's defaults), trained from scratch with the seed`,
+    `  random flips via the cached variants, SGD in standardised coordinates, class-balanced cross-entropy: the runner's defaults), trained from scratch with the seed`,
   );
   L(
     `  at every retrain, but **${s.head.epochs} epochs instead of 50** (${s.head.epochs <= 10 ? 'so at lr 0.001 throughout: the first decay, after epoch 10, is never reached' : 'lr × 0.1 every 10 epochs'}):`,
