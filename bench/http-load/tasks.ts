@@ -20,6 +20,11 @@ export interface QueueRounds {
   url: string;
   experts: Expert[];
   rounds: number;
+  /**
+   * Pause between an expert's vote and their next request, uniformly drawn from [0.5, 1.5] × thinkMs
+   * (0: none, every expert asks again at once — a stress test rather than people labeling).
+   */
+  thinkMs?: number;
 }
 
 function client(base: string, sockets: number) {
@@ -60,6 +65,8 @@ function client(base: string, sockets: number) {
   };
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const verdictOf = (k: number, j: number) => ((j + k) % 4 === 0 ? 'abnormal' : 'normal');
 
 export const loadTasks = {
@@ -96,6 +103,8 @@ export const loadTasks = {
     try {
       await Promise.all(
         o.experts.map(async (expert) => {
+          // Paced experts arrive spread over one pause, not all in the same millisecond.
+          if (o.thinkMs) await sleep(o.thinkMs * Math.random());
           for (let j = 0; j < o.rounds; j++) {
             const t = performance.now();
             const next = await http.request('GET', '/api/queue/next', expert.token);
@@ -107,6 +116,7 @@ export const loadTasks = {
               anomalies: [],
             });
             if (r.status !== 200) throw new Error(`vote answered ${r.status}: ${r.body}`);
+            if (o.thinkMs) await sleep(o.thinkMs * (0.5 + Math.random()));
           }
         }),
       );
