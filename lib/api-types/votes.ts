@@ -20,9 +20,8 @@ export interface VoteInput {
   anomalyHint?: AnomalyCode[] | null;
 }
 
-/** The caller's own vote, as `PUT …/votes/me` answers it. */
-export interface MyVoteDto {
-  imageId: string;
+/** What every stored vote says, however it is shown. */
+interface StoredVoteFields {
   verdict: Verdict;
   /** Stored codes in the paper's order (strings: the store does not re-check them on the way out). */
   anomalies: string[];
@@ -33,14 +32,13 @@ export interface MyVoteDto {
   createdAt: string;
 }
 
+/** The caller's own vote, as `PUT …/votes/me` answers it. */
+export interface MyVoteDto extends StoredVoteFields {
+  imageId: string;
+}
+
 /** A vote as the lead sees it (current votes and history). */
-export interface VoteDto {
+export interface VoteDto extends StoredVoteFields {
   id: string;
   user: UserRef;
-  verdict: Verdict;
-  anomalies: string[];
-  comment: string | null;
-  modelHintShown: boolean;
-  anomalyHint: string[] | null;
-  createdAt: string;
 }
