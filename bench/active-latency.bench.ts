@@ -8,6 +8,7 @@ import { tinyBackbone } from '../model-runner/src/backbone/fixtures.ts';
 import { sha256Hex } from '../model-runner/src/backbone/load.ts';
 import { mulberry32, fillNormal } from '../model-runner/src/onnx/random.ts';
 import { startTestApp } from '../test/harness.ts';
+import { imageRow } from '../api/src/votes/factories.ts';
 import { DEFAULT_METHOD } from '../lib/jobs/payloads.ts';
 import { boundsTag } from '../model-runner/src/runner/embedding-store.ts';
 
@@ -66,20 +67,11 @@ export default async function run(): Promise<BenchReport> {
         const rows = Array.from({ length: Math.min(500, IMAGES - start) }, (_, k) => {
           const n = start + k;
           truth[n] = random() < 0.25;
-          return {
-            bundle_id: bundleIds[n % BUNDLES],
-            name: `img${n}.tif`,
-            sha256: createHash('sha256').update(`bench-${n}`).digest('hex'),
-            byte_size: 1000,
-            width: 1000,
-            height: 2000,
-            bit_depth: 16 as const,
-            px_min: 1700,
-            px_max: 28000,
-            p0_01: 1700,
-            p99_99: 2800,
-            histogram: [],
-          };
+          return imageRow(
+            bundleIds[n % BUNDLES],
+            `img${n}.tif`,
+            createHash('sha256').update(`bench-${n}`).digest('hex'),
+          );
         });
         const inserted = await tx.insertInto('images').values(rows).returning(['id', 'sha256']).execute();
         const vectors = inserted.flatMap((im, k) =>

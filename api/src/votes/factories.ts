@@ -7,6 +7,27 @@ import { getSettings } from '../settings/settings.service.ts';
 let serial = 0;
 
 /**
+ * An image row as an upload of an electrode would store it (statistics of a typical plate), without the file:
+ * for tests and benchmarks that need images in the database, not TIFF decoding.
+ */
+export function imageRow(bundleId: string, name: string, sha256: string) {
+  return {
+    bundle_id: bundleId,
+    name,
+    sha256,
+    byte_size: 1000,
+    width: 1145,
+    height: 2072,
+    bit_depth: 16 as const,
+    px_min: 1700,
+    px_max: 28000,
+    p0_01: 1700,
+    p99_99: 2800,
+    histogram: [],
+  };
+}
+
+/**
  * Test factory: `count` image rows in `bundle` (created when missing), written straight to the database
  * because voting tests need images, not TIFF decoding. Returns their ids, oldest first.
  */
@@ -30,20 +51,11 @@ export async function buildImages(
   for (let start = 0; start < count; start += 1000) {
     const rows = Array.from({ length: Math.min(1000, count - start) }, () => {
       const n = ++serial;
-      return {
-        bundle_id: bundleId,
-        name: `${bundle}-${n}.tif`,
-        sha256: createHash('sha256').update(`${process.pid}:${Date.now()}:${n}`).digest('hex'),
-        byte_size: 1000,
-        width: 1145,
-        height: 2072,
-        bit_depth: 16 as const,
-        px_min: 1700,
-        px_max: 28000,
-        p0_01: 1700,
-        p99_99: 2800,
-        histogram: [],
-      };
+      return imageRow(
+        bundleId,
+        `${bundle}-${n}.tif`,
+        createHash('sha256').update(`${process.pid}:${Date.now()}:${n}`).digest('hex'),
+      );
     });
     const inserted = await db.insertInto('images').values(rows).returning('id').execute();
     ids.push(...inserted.map((r) => r.id));
