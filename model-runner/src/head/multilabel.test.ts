@@ -23,6 +23,7 @@ import { createRandom } from './random.ts';
 import { referenceMultiLabelLossAndGradients, referenceSigmoidProbabilities } from './reference.ts';
 import { FLIP_VARIANTS } from './train.ts';
 import type { EmbeddingTable } from './train.ts';
+import { assertGradientsMatchFiniteDifferences } from './gradient-check.ts';
 
 const K = ANOMALY_CODES.length;
 
@@ -42,28 +43,11 @@ describe('float64 reference of the multi-label (sigmoid) head', () => {
     const targets = [1, 0, 1, 0, 0, 0, 1, 1, 1, 0, 1, 0, 0.5, 0, 1];
     const weights = [1, 2, 1, 0.5, 1];
     const { gradients } = referenceMultiLabelLossAndGradients(layers, x, targets, batch, weights);
-    const h = 1e-6;
-    let checked = 0;
-    layers.forEach((layer, l) => {
-      for (const key of ['weight', 'bias'] as const) {
-        const values = layer[key];
-        for (let k = 0; k < values.length; k++) {
-          const keep = values[k];
-          values[k] = keep + h;
-          const up = referenceMultiLabelLossAndGradients(layers, x, targets, batch, weights).loss;
-          values[k] = keep - h;
-          const down = referenceMultiLabelLossAndGradients(layers, x, targets, batch, weights).loss;
-          values[k] = keep;
-          const numeric = (up - down) / (2 * h);
-          const analytic = gradients[l][key][k];
-          assert.ok(
-            Math.abs(numeric - analytic) <= 1e-7 + 1e-5 * Math.abs(analytic),
-            `fc${l} ${key}[${k}]: analytic ${analytic}, numeric ${numeric}`,
-          );
-          checked++;
-        }
-      }
-    });
+    const checked = assertGradientsMatchFiniteDifferences(
+      layers,
+      gradients,
+      () => referenceMultiLabelLossAndGradients(layers, x, targets, batch, weights).loss,
+    );
     assert.equal(checked, 5 * 6 + 6 + 6 * 4 + 4 + 4 * 3 + 3);
   });
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { referenceLossAndGradients, referenceProbabilities } from './reference.ts';
 import type { ReferenceLayer } from './reference.ts';
 import { createRandom } from './random.ts';
+import { assertGradientsMatchFiniteDifferences } from './gradient-check.ts';
 
 /** A small float64 head so that finite differences over every parameter stay fast and exact enough. */
 function smallHead(seed: number): {
@@ -28,30 +29,11 @@ describe('float64 reference head', () => {
     const labels = [0, 1, 1, 0, 1, 0];
     const weights = [1, 3.5, 3.5, 1, 3.5, 1]; // class weights on: the weighted mean must be differentiated too
     const { gradients } = referenceLossAndGradients(layers, x, labels, weights);
-    const h = 1e-6;
-    let checked = 0;
-    layers.forEach((layer, l) => {
-      for (const [key, values] of [
-        ['weight', layer.weight],
-        ['bias', layer.bias],
-      ] as const) {
-        for (let k = 0; k < values.length; k++) {
-          const keep = values[k];
-          values[k] = keep + h;
-          const up = referenceLossAndGradients(layers, x, labels, weights).loss;
-          values[k] = keep - h;
-          const down = referenceLossAndGradients(layers, x, labels, weights).loss;
-          values[k] = keep;
-          const numeric = (up - down) / (2 * h);
-          const analytic = gradients[l][key][k];
-          assert.ok(
-            Math.abs(numeric - analytic) <= 1e-7 + 1e-5 * Math.abs(analytic),
-            `fc${l} ${key}[${k}]: analytic ${analytic}, numeric ${numeric}`,
-          );
-          checked++;
-        }
-      }
-    });
+    const checked = assertGradientsMatchFiniteDifferences(
+      layers,
+      gradients,
+      () => referenceLossAndGradients(layers, x, labels, weights).loss,
+    );
     assert.equal(checked, 5 * 7 + 7 + 7 * 6 + 6 + 6 * 4 + 4 + 4 * 2 + 2);
   });
 
