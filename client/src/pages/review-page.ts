@@ -395,10 +395,11 @@ export class ReviewPage extends LitElement {
     }
   }
 
-  private async withdraw(image: Pick<ImageDto, 'id'>): Promise<void> {
+  /** A lead's change to an image: busy while it runs, then the queue and the image reloaded, or the error shown. */
+  private async act(change: () => Promise<unknown>): Promise<void> {
     this.busy = true;
     try {
-      await withdrawResolution(this.api, image.id);
+      await change();
       this.queue.run();
       this.detail.run();
     } catch (err) {
@@ -406,6 +407,10 @@ export class ReviewPage extends LitElement {
     } finally {
       this.busy = false;
     }
+  }
+
+  private withdraw(image: Pick<ImageDto, 'id'>): Promise<void> {
+    return this.act(() => withdrawResolution(this.api, image.id));
   }
 
   private async resolve(image: Pick<ImageDto, 'id'>): Promise<void> {
@@ -418,17 +423,10 @@ export class ReviewPage extends LitElement {
       this.message = 'Give a reason: it is kept with the decision.';
       return;
     }
-    this.busy = true;
-    try {
+    await this.act(async () => {
       await resolveImage(this.api, image.id, { verdict, anomalies, reason: reason.trim() });
       this.message = '';
-      this.queue.run();
-      this.detail.run();
-    } catch (err) {
-      this.message = describeError(err);
-    } finally {
-      this.busy = false;
-    }
+    });
   }
 }
 
