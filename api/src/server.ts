@@ -5,6 +5,9 @@ import pino, { type Logger } from 'pino';
 import { openEmbedded, openPostgres, type Database } from '../../lib/db/connect.ts';
 import { migrateToLatest } from '../../lib/db/migrate.ts';
 import { labelNotifier, notifyRunnersOver } from './consensus/label-notifier.ts';
+import { batcher } from './consensus/batcher.ts';
+import { SessionCache } from './auth/session-cache.ts';
+import { recordVotes } from './consensus/consensus.service.ts';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Services } from './http/context.ts';
@@ -51,6 +54,8 @@ export async function startServer(
     logger,
     notifyJobs: () => {},
     labelsChanged: labels.changed,
+    votes: batcher({ run: (votes) => recordVotes(database.db, votes), maxBatch: 200 }),
+    sessions: new SessionCache(),
   };
   const admin = await bootstrapAdmin(services);
   if (admin) opts.onAdminCreated?.(admin);

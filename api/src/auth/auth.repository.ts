@@ -31,7 +31,13 @@ export function findLiveSession(db: Exec, tokenHash: string) {
   return db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
-    .select(['sessions.id as sessionId', 'users.id as id', 'users.username', 'users.role'])
+    .select([
+      'sessions.id as sessionId',
+      'sessions.expires_at as expiresAt',
+      'users.id as id',
+      'users.username',
+      'users.role',
+    ])
     .where('sessions.token_hash', '=', tokenHash)
     .where('sessions.revoked_at', 'is', null)
     .where('sessions.expires_at', '>', new Date())

@@ -61,12 +61,18 @@ export async function authenticate(services: Services, header: string): Promise<
       'unauthenticated',
       'missing or malformed Authorization header; expected "Bearer <token>"',
     );
-  const session = await repo.findLiveSession(services.db, hashToken(m[1]!));
+  const hash = hashToken(m[1]!);
+  const cached = services.sessions.get(hash);
+  if (cached) return cached;
+  const session = await repo.findLiveSession(services.db, hash);
   if (!session)
     throw new AppError('unauthenticated', 'the token is invalid, expired or revoked; sign in again');
-  return session;
+  const { expiresAt, ...user } = session;
+  services.sessions.remember(hash, user, expiresAt);
+  return user;
 }
 
-export function logout(services: Services, user: AuthUser): Promise<void> {
-  return repo.revokeSession(services.db, user.sessionId);
+export async function logout(services: Services, user: AuthUser): Promise<void> {
+  await repo.revokeSession(services.db, user.sessionId);
+  services.sessions.forgetSession(user.sessionId);
 }

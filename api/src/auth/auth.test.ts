@@ -42,8 +42,9 @@ describe('authentication', () => {
     }
   });
 
-  test('logout revokes the token', async () => {
+  test('logout revokes the token at once', async () => {
     const token = await app.login('admin', ADMIN_PASSWORD);
+    // Used just before, so the API remembers the session (auth/session-cache.ts): logout must forget it.
     assert.equal((await app.request('GET', '/api/users/me', { token })).status, 200);
     assert.equal((await app.request('POST', '/api/auth/logout', { token })).status, 204);
     const r = await app.request('GET', '/api/users/me', { token });

@@ -38,42 +38,72 @@ export async function lockImageAndInsertVote(
   return result.rows[0];
 }
 
+/** One image's part of the rule's inputs. */
+export interface ImageRuleInputs {
+  /** The revision of its stored consensus row; null when none is stored yet. */
+  revision: string | null;
+  /** Each voter's latest vote. */
+  votes: { user_id: string; verdict: Verdict; anomalies: string[] }[];
+  /** Its latest resolution row (active when `action = 'resolve'`). */
+  latest:
+    | {
+        user_id: string;
+        action: 'resolve' | 'withdraw';
+        verdict: Verdict | null;
+        anomalies: string[];
+        reason: string | null;
+        created_at: Date;
+      }
+    | undefined;
+}
+
+export interface RuleInputs {
+  /** The settings table as text (what the optimistic vote compares) and as key → value. */
+  settingsText: string | null;
+  settings: Map<string, unknown>;
+  /** Per requested image id that exists. */
+  images: Map<string, ImageRuleInputs>;
+}
+
 /**
- * Everything the rule needs for one image, in one round trip and one snapshot: the stored settings
- * (key → value, and their text, which the optimistic vote compares), each voter's latest vote, the
- * image's latest resolution row and the revision of its consensus row (null: none stored yet). Under the
- * image's lock (recompute) or without it (the optimistic vote, which re-checks what it read).
+ * Everything the rule needs for some images, in one round trip and one snapshot: the stored settings,
+ * and per image each voter's latest vote, its latest resolution row and the revision of its consensus
+ * row. Under the images' locks (recompute) or without them (the optimistic vote, which re-checks what it
+ * read). Images that do not exist are absent from `images`.
  */
-export async function ruleInputs(db: Exec, imageId: string) {
-  const result = await sql<{
-    settings: string | null;
-    revision: string | null;
-    votes: { user_id: string; verdict: Verdict; anomalies: string[] }[] | null;
-    latest: {
-      user_id: string;
-      action: 'resolve' | 'withdraw';
-      verdict: Verdict | null;
-      anomalies: string[];
-      reason: string | null;
-      created_at: string;
-    } | null;
-  }>`
+export async function ruleInputsOf(db: Exec, imageIds: readonly string[]): Promise<RuleInputs> {
+  type Stored = Omit<ImageRuleInputs, 'votes' | 'latest'> & {
+    image_id: string;
+    votes: ImageRuleInputs['votes'] | null;
+    latest: (Omit<NonNullable<ImageRuleInputs['latest']>, 'created_at'> & { created_at: string }) | null;
+  };
+  const result = await sql<{ settings: string | null; images: Stored[] | null }>`
     select
       ${SETTINGS_TEXT} as settings,
-      (select revision::text from image_consensus where image_id = ${imageId}) as revision,
-      (select json_agg(v) from (
-         select distinct on (user_id) user_id::text, verdict, anomalies
-         from votes where image_id = ${imageId} order by user_id, id desc) v) as votes,
-      (select row_to_json(r) from (
-         select user_id::text, action, verdict, anomalies, reason, created_at
-         from resolutions where image_id = ${imageId} order by id desc limit 1) r) as latest`.execute(db);
+      (select json_agg(json_build_object(
+         'image_id', i.id::text,
+         'revision', (select revision::text from image_consensus where image_id = i.id),
+         'votes', (select json_agg(v) from (
+            select distinct on (user_id) user_id::text, verdict, anomalies
+            from votes where image_id = i.id order by user_id, id desc) v),
+         'latest', (select row_to_json(r) from (
+            select user_id::text, action, verdict, anomalies, reason, created_at
+            from resolutions where image_id = i.id order by id desc limit 1) r)))
+       from images i where i.id = any(${imageIds}::bigint[])) as images`.execute(db);
   const row = result.rows[0];
   return {
     settingsText: row.settings,
     settings: new Map(Object.entries(row.settings ? (JSON.parse(row.settings) as object) : {})),
-    revision: row.revision,
-    votes: row.votes ?? [],
-    latest: row.latest ? { ...row.latest, created_at: new Date(row.latest.created_at) } : undefined,
+    images: new Map(
+      (row.images ?? []).map((i) => [
+        i.image_id,
+        {
+          revision: i.revision,
+          votes: i.votes ?? [],
+          latest: i.latest ? { ...i.latest, created_at: new Date(i.latest.created_at) } : undefined,
+        },
+      ]),
+    ),
   };
 }
 
@@ -104,62 +134,94 @@ export interface StoredVote {
   created_at: Date;
 }
 
+/** A consensus row the caller computed, with the revision of the stored row it read (null: none stored). */
+export interface GuardedConsensusRow extends ConsensusRow {
+  seen_revision: string | null;
+}
+
 /**
- * The optimistic vote: in ONE statement (its own transaction), lock the image row (so it orders with the
- * locked writers: resolutions, the locked vote), write the consensus row the caller computed — only if
- * the row's revision and the settings are still those the caller read — then insert the vote and end
- * the voter's lease. Undefined when anything changed since (or the image does not exist): nothing was
- * written, and the caller takes the locked path. Each write depends on the previous CTE's rows, so the
- * lock is held before the consensus row is touched.
+ * The optimistic vote, for a batch of votes: in ONE statement (its own transaction), lock the images
+ * (in id order, so two batches cannot deadlock), write each image's consensus row the caller computed —
+ * only if that row's revision and the settings are still those the caller read — then insert the votes
+ * of the images written (in the order given, so a later vote gets the larger id) and end their voters'
+ * leases. Returns the stored votes; a vote is missing when its image changed since the read, or does not
+ * exist: nothing of that image was written, and the caller takes the locked path for it. Each write
+ * depends on the previous CTE's rows, so the locks are held before a consensus row is touched.
  *
- * Why it is exact: a concurrent writer either committed before this statement's snapshot (the revision
- * or settings differ: refused), holds the image lock (this statement waits, then the UPDATE re-checks the
- * revision on the newest row version: refused), or starts after (it reads this vote). A first vote
- * inserts the consensus row with ON CONFLICT DO NOTHING, so a concurrent first vote makes it refuse too.
+ * Why it is exact: a concurrent writer of an image either committed before this statement's snapshot
+ * (the revision or settings differ: refused), holds the image's lock (this statement waits, then the
+ * UPDATE re-checks the revision on the newest row version: refused), or starts after (it reads these
+ * votes). A first vote inserts the consensus row with ON CONFLICT DO NOTHING, so a concurrent first vote
+ * makes it refuse too. Rows and votes travel as two JSON parameters (arrays of text[] do not unnest).
  */
-export async function insertVoteIfUnchanged(
+export async function insertVotesIfUnchanged(
   db: Exec,
-  v: NewVote,
-  row: ConsensusRow,
-  seen: { revision: string | null; settingsText: string | null },
-): Promise<StoredVote | undefined> {
-  const result = await sql<StoredVote>`
-    with locked as (
-      select id from images where id = ${v.imageId} for no key update
+  votes: readonly NewVote[],
+  rows: readonly GuardedConsensusRow[],
+  settingsText: string | null,
+): Promise<(StoredVote & { user_id: string })[]> {
+  const votesJson = JSON.stringify(
+    votes.map((v, ord) => ({
+      ord,
+      image_id: v.imageId,
+      user_id: v.userId,
+      verdict: v.verdict,
+      anomalies: v.anomalies,
+      comment: v.comment,
+      model_hint_shown: v.modelHintShown,
+      anomaly_hint: v.anomalyHint,
+    })),
+  );
+  const g = {
+    status: sql`g.status`,
+    verdict: sql`g.verdict`,
+    method: sql`g.method`,
+    resolvedAt: sql`g.resolved_at`,
+  };
+  const result = await sql<StoredVote & { user_id: string }>`
+    with incoming as (
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(
+        image_id bigint, seen_revision bigint, status text, verdict text, anomalies text[], method text,
+        normal_votes int, abnormal_votes int, votes_needed int, resolved_by bigint, reason text,
+        resolved_at timestamptz)
+    ), locked as (
+      select id from images where id in (select image_id from incoming) order by id for no key update
     ), guard as (
-      select id from locked where ${SETTINGS_TEXT} is not distinct from ${seen.settingsText}::text
+      select r.* from incoming r join locked l on l.id = r.image_id
+      where ${SETTINGS_TEXT} is not distinct from ${settingsText}::text
     ), updated as (
       update image_consensus c set
-        status = ${row.status}, verdict = ${row.verdict}, anomalies = ${row.anomalies}::text[],
-        method = ${row.method}, normal_votes = ${row.normal_votes}::int,
-        abnormal_votes = ${row.abnormal_votes}::int, votes_needed = ${row.votes_needed}::int,
-        resolved_by = ${row.resolved_by}::bigint, reason = ${row.reason}::text,
-        resolved_at = ${resolvedAtKept('c', incomingParams(row))},
+        status = g.status, verdict = g.verdict, anomalies = g.anomalies, method = g.method,
+        normal_votes = g.normal_votes, abnormal_votes = g.abnormal_votes, votes_needed = g.votes_needed,
+        resolved_by = g.resolved_by, reason = g.reason, resolved_at = ${resolvedAtKept('c', g)},
         revision = c.revision + 1, updated_at = now()
-      from guard where c.image_id = guard.id and c.revision = ${seen.revision}::bigint
+      from guard g where c.image_id = g.image_id and c.revision = g.seen_revision
       returning c.image_id
     ), inserted as (
       insert into image_consensus (image_id, status, verdict, anomalies, method, normal_votes,
                                    abnormal_votes, votes_needed, resolved_by, reason, resolved_at)
-      select id, ${row.status}, ${row.verdict}, ${row.anomalies}::text[], ${row.method},
-             ${row.normal_votes}::int, ${row.abnormal_votes}::int, ${row.votes_needed}::int,
-             ${row.resolved_by}::bigint, ${row.reason}::text, ${row.resolved_at}::timestamptz
-      from guard where ${seen.revision}::bigint is null
+      select image_id, status, verdict, anomalies, method, normal_votes, abnormal_votes, votes_needed,
+             resolved_by, reason, resolved_at
+      from guard where seen_revision is null
       on conflict (image_id) do nothing
       returning image_id
     ), written as (
       select image_id from updated union all select image_id from inserted
     ), vote as (
       insert into votes (image_id, user_id, verdict, anomalies, comment, model_hint_shown, anomaly_hint)
-      select image_id, ${v.userId}, ${v.verdict}, ${v.anomalies}::text[], ${v.comment}::text,
-             ${v.modelHintShown}::boolean, ${v.anomalyHint}::text[]
-      from written
-      returning id, image_id, verdict, anomalies, comment, model_hint_shown, anomaly_hint, created_at
+      select v.image_id, v.user_id, v.verdict, v.anomalies, v.comment, v.model_hint_shown, v.anomaly_hint
+      from jsonb_to_recordset(${votesJson}::jsonb) as v(
+        ord int, image_id bigint, user_id bigint, verdict text, anomalies text[], comment text,
+        model_hint_shown boolean, anomaly_hint text[])
+      where v.image_id in (select image_id from written)
+      order by v.ord
+      returning id, image_id, user_id, verdict, anomalies, comment, model_hint_shown, anomaly_hint,
+                created_at
     ), released as (
-      delete from queue_leases where user_id = ${v.userId} and image_id in (select image_id from written)
+      delete from queue_leases l using vote where l.user_id = vote.user_id and l.image_id = vote.image_id
     )
     select * from vote`.execute(db);
-  return result.rows[0];
+  return result.rows;
 }
 
 /**
@@ -183,16 +245,6 @@ function resolvedAtKept(
      and ${s}.verdict is not distinct from ${incoming.verdict}
      and ${s}.method is not distinct from ${incoming.method}
     then ${s}.resolved_at else ${incoming.resolvedAt} end`;
-}
-
-/** A row's new values as typed parameters, for resolvedAtKept. */
-function incomingParams(row: ConsensusRow) {
-  return {
-    status: sql`${row.status}::text`,
-    verdict: sql`${row.verdict}::text`,
-    method: sql`${row.method}::text`,
-    resolvedAt: sql`${row.resolved_at}::timestamptz`,
-  };
 }
 
 export async function imageExists(db: Exec, imageId: string): Promise<boolean> {

@@ -86,37 +86,136 @@ function toRow(
  * never see a vote without its effect. `releaseLeaseOf`: the voter whose queue lease ends with this vote.
  */
 export async function recomputeConsensus(tx: Transaction<DB>, imageId: string, releaseLeaseOf?: string) {
-  const inputs = await repo.ruleInputs(tx, imageId);
+  const inputs = await repo.ruleInputsOf(tx, [imageId]);
   const settings = settingsFromRows(inputs.settings);
-  const row = toRow(imageId, inputs.votes, inputs.latest, settings, new Date());
+  const image = inputs.images.get(imageId);
+  const row = toRow(imageId, image?.votes ?? [], image?.latest, settings, new Date());
   await repo.upsertConsensus(tx, [row], releaseLeaseOf);
   return { row, settings };
 }
 
-/**
- * Store a vote and the image's new consensus atomically; undefined when the image does not exist.
- *
- * The common case costs two round trips and holds no lock between them: read the rule's inputs, apply
- * the rule with this vote in place of the voter's previous one, and write both in one statement that
- * checks nothing changed meanwhile (repo.insertVoteIfUnchanged). When something did — a concurrent vote
- * on the same image, a resolution, a settings change — the vote takes the locked path instead: lock the
- * image, insert, recompute from the stored votes. Both paths end in the same stored state.
- */
-export async function recordVote(
-  db: Kysely<DB>,
-  vote: repo.NewVote,
-): Promise<{ vote: repo.StoredVote; consensus: repo.ConsensusRow } | undefined> {
-  const inputs = await repo.ruleInputs(db, vote.imageId);
-  const votes = [...inputs.votes.filter((v) => v.user_id !== vote.userId), vote];
-  const settings = settingsFromRows(inputs.settings);
-  const row = toRow(vote.imageId, votes, inputs.latest, settings, new Date());
-  const stored = await repo.insertVoteIfUnchanged(db, vote, row, inputs);
-  if (stored) return { vote: stored, consensus: row };
+export interface RecordedVote {
+  vote: repo.StoredVote;
+  /** The image's consensus once this vote (and any vote stored with it) counts. */
+  consensus: repo.ConsensusRow;
+}
+
+/** A vote stored one by one under the image's lock; undefined when the image does not exist. */
+function recordLocked(db: Kysely<DB>, vote: repo.NewVote): Promise<RecordedVote | undefined> {
   return db.transaction().execute(async (tx) => {
     const locked = await repo.lockImageAndInsertVote(tx, vote);
     if (!locked) return undefined;
     return { vote: locked, consensus: (await recomputeConsensus(tx, vote.imageId, vote.userId)).row };
   });
+}
+
+/**
+ * Store votes, each with its image's new consensus, atomically per image; per vote, in the order given,
+ * what was stored (undefined when its image does not exist) or why it failed. One vote is a batch of one.
+ *
+ * The common case costs two round trips for the whole batch and holds no lock between them: read the
+ * rule's inputs of every image, apply the rule with each image's new votes in place of their voters'
+ * previous ones, and write all in one statement that checks nothing changed meanwhile
+ * (repo.insertVotesIfUnchanged). The images where something did — a concurrent vote, a resolution, a
+ * settings change — take the locked path, vote by vote: lock the image, insert, recompute from the
+ * stored votes. So does a second vote of the same expert on the same image in one batch, and every vote
+ * of a batch whose statement the data refused (one bad vote fails alone). All paths end in the same
+ * stored state as voting one by one in the order given.
+ */
+export async function recordVotes(
+  db: Kysely<DB>,
+  votes: readonly repo.NewVote[],
+): Promise<PromiseSettledResult<RecordedVote | undefined>[]> {
+  const seen = new Set<string>();
+  const batched: number[] = [];
+  const later: number[] = [];
+  votes.forEach((v, i) => {
+    const key = `${v.imageId}:${v.userId}`;
+    (seen.has(key) ? later : batched).push(i);
+    seen.add(key);
+  });
+  const results: PromiseSettledResult<RecordedVote | undefined>[] = new Array(votes.length);
+  const stored = await storeIfUnchanged(
+    db,
+    batched.map((i) => votes[i]!),
+  ).catch((error: unknown) => {
+    if (refusedByData(error)) return new Map<string, RecordedVote>();
+    throw error;
+  });
+  const retry: number[] = [];
+  for (const i of batched) {
+    const done = stored.get(`${votes[i]!.imageId}:${votes[i]!.userId}`);
+    if (done) results[i] = { status: 'fulfilled', value: done };
+    else retry.push(i);
+  }
+  // Retries of different images run side by side; those of one image queue on its lock in order.
+  await Promise.all(
+    groupBy([...retry, ...later], (i) => votes[i]!.imageId).map(async (group) => {
+      for (const i of group) {
+        results[i] = await recordLocked(db, votes[i]!).then(
+          (value) => ({ status: 'fulfilled', value }) as const,
+          (reason: unknown) => ({ status: 'rejected', reason }) as const,
+        );
+      }
+    }),
+  );
+  return results;
+}
+
+/** The optimistic batch: what it stored, by `imageId:userId` (unique within `votes`). */
+async function storeIfUnchanged(
+  db: Kysely<DB>,
+  votes: readonly repo.NewVote[],
+): Promise<Map<string, RecordedVote>> {
+  const byImage = groupBy(votes, (v) => v.imageId);
+  const inputs = await repo.ruleInputsOf(
+    db,
+    byImage.map((g) => g[0]!.imageId),
+  );
+  const settings = settingsFromRows(inputs.settings);
+  const now = new Date();
+  const rows: repo.GuardedConsensusRow[] = [];
+  for (const group of byImage) {
+    const image = inputs.images.get(group[0]!.imageId);
+    if (!image) continue; // no such image: the locked path says so
+    const voters = new Set(group.map((v) => v.userId));
+    const counted = [...image.votes.filter((v) => !voters.has(v.user_id)), ...group];
+    rows.push({
+      ...toRow(group[0]!.imageId, counted, image.latest, settings, now),
+      seen_revision: image.revision,
+    });
+  }
+  if (rows.length === 0) return new Map();
+  const consensus = new Map(rows.map((r) => [r.image_id, r]));
+  const written = await repo.insertVotesIfUnchanged(db, votes, rows, inputs.settingsText);
+  return new Map(
+    written.map(({ user_id, ...vote }) => [
+      `${vote.image_id}:${user_id}`,
+      { vote, consensus: consensus.get(vote.image_id)! },
+    ]),
+  );
+}
+
+/**
+ * A batch statement the data refused — an integrity violation (class 23: say, a voter deleted
+ * meanwhile) or a deadlock or serialization failure (class 40) — as opposed to a broken statement or
+ * connection, which must surface.
+ */
+function refusedByData(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('23') || code.startsWith('40'));
+}
+
+/** Items grouped by key, groups in order of first appearance, items in order within a group. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return [...groups.values()];
 }
 
 /** Recompute every image that has votes or a resolution (after a settings change), in batches. */

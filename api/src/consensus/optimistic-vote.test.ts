@@ -4,11 +4,12 @@ import { sql } from 'kysely';
 import { startTestApp, type TestApp } from '../../../test/harness.ts';
 import { buildImages, buildSignedInUsers, type FactoryUser } from '../votes/factories.ts';
 import * as repo from './consensus.repository.ts';
-import { recordVote } from './consensus.service.ts';
+import { recordVotes } from './consensus.service.ts';
 
 /**
- * The optimistic vote (consensus.service recordVote) writes vote + consensus in one statement only when
- * what it read is still true; these tests make the world change between the read and the write.
+ * The optimistic vote (consensus.service recordVotes) writes a batch of votes and their images' consensus
+ * in one statement, image by image only where what it read is still true; these tests make the world
+ * change between the read and the write.
  */
 let app: TestApp;
 let experts: FactoryUser[];
@@ -17,7 +18,7 @@ let images: string[];
 before(async () => {
   app = await startTestApp();
   experts = await buildSignedInUsers(app.server.services.db, 'expert', 4);
-  images = await buildImages(app.server.services.db, { bundle: 'optimistic', count: 6 });
+  images = await buildImages(app.server.services.db, { bundle: 'optimistic', count: 12 });
 });
 after(() => app?.close());
 
@@ -56,57 +57,66 @@ const consensusOf = (imageId: string) =>
     .where('image_id', '=', imageId)
     .executeTakeFirst();
 
+/** One expert's vote through the optimistic statement alone: the stored vote, or undefined when refused. */
+async function tryWrite(imageId: string, expert: FactoryUser, row: repo.ConsensusRow, read: repo.RuleInputs) {
+  const written = await repo.insertVotesIfUnchanged(
+    db(),
+    [vote(imageId, expert)],
+    [{ ...row, seen_revision: read.images.get(imageId)!.revision }],
+    read.settingsText,
+  );
+  return written[0];
+}
+const read = (...ids: string[]) => repo.ruleInputsOf(db(), ids);
+/** recordVotes, one vote: what it stored (throws what it failed with). */
+async function recordOne(v: ReturnType<typeof vote>) {
+  const [r] = await recordVotes(db(), [v]);
+  if (r!.status === 'rejected') throw r!.reason;
+  return r!.value;
+}
+
 describe('the optimistic vote', () => {
   test('writes vote and consensus, and bumps the revision, when nothing changed since the read', async () => {
     const image = images[0];
-    const first = await repo.ruleInputs(db(), image);
-    assert.equal(first.revision, null, 'no consensus row before the first vote');
-    assert.ok(await repo.insertVoteIfUnchanged(db(), vote(image, experts[0]), pendingRow(image, 1), first));
-    const second = await repo.ruleInputs(db(), image);
-    assert.equal(second.revision, '0');
-    assert.ok(await repo.insertVoteIfUnchanged(db(), vote(image, experts[1]), pendingRow(image, 2), second));
+    const first = await read(image);
+    assert.equal(first.images.get(image)!.revision, null, 'no consensus row before the first vote');
+    assert.ok(await tryWrite(image, experts[0], pendingRow(image, 1), first));
+    const second = await read(image);
+    assert.equal(second.images.get(image)!.revision, '0');
+    assert.ok(await tryWrite(image, experts[1], pendingRow(image, 2), second));
     assert.deepEqual(await consensusOf(image), { status: 'pending', normal_votes: 2, revision: '1' });
     assert.equal(await storedVotes(image), 2);
   });
 
   test('refuses, writing nothing, when another vote landed between its read and its write', async () => {
     const image = images[1];
-    await recordVote(db(), vote(image, experts[0]));
-    const stale = await repo.ruleInputs(db(), image);
-    await recordVote(db(), vote(image, experts[1]));
+    await recordOne(vote(image, experts[0]));
+    const stale = await read(image);
+    await recordOne(vote(image, experts[1]));
     const before = await consensusOf(image);
-    assert.equal(
-      await repo.insertVoteIfUnchanged(db(), vote(image, experts[2]), pendingRow(image, 2), stale),
-      undefined,
-    );
+    assert.equal(await tryWrite(image, experts[2], pendingRow(image, 2), stale), undefined);
     assert.equal(await storedVotes(image), 2);
     assert.deepEqual(await consensusOf(image), before);
   });
 
   test('refuses a first vote when another first vote created the consensus row meanwhile', async () => {
     const image = images[2];
-    const stale = await repo.ruleInputs(db(), image);
-    await recordVote(db(), vote(image, experts[0]));
-    assert.equal(
-      await repo.insertVoteIfUnchanged(db(), vote(image, experts[1]), pendingRow(image, 1), stale),
-      undefined,
-    );
+    const stale = await read(image);
+    await recordOne(vote(image, experts[0]));
+    assert.equal(await tryWrite(image, experts[1], pendingRow(image, 1), stale), undefined);
     assert.equal(await storedVotes(image), 1);
   });
 
   test('refuses when the settings changed between its read and its write', async () => {
     const image = images[3];
-    const stale = await repo.ruleInputs(db(), image);
+    const stale = await read(image);
     const r = await app.request('PUT', '/api/settings', {
       token: app.admin.token,
       json: { votesRequired: 2 },
     });
     assert.equal(r.status, 200);
     try {
-      assert.equal(
-        await repo.insertVoteIfUnchanged(db(), vote(image, experts[0]), pendingRow(image, 1), stale),
-        undefined,
-      );
+      assert.equal(await tryWrite(image, experts[0], pendingRow(image, 1), stale), undefined);
       assert.equal(await storedVotes(image), 0);
     } finally {
       await app.request('PUT', '/api/settings', { token: app.admin.token, json: { votesRequired: 3 } });
@@ -115,36 +125,49 @@ describe('the optimistic vote', () => {
 
   test('refuses when the lead resolved the image between its read and its write', async () => {
     const image = images[4];
-    await recordVote(db(), vote(image, experts[0]));
-    const stale = await repo.ruleInputs(db(), image);
+    await recordOne(vote(image, experts[0]));
+    const stale = await read(image);
     const lead = (await buildSignedInUsers(db(), 'lead', 1, 'optimistic-lead'))[0];
     const r = await app.request('PUT', `/api/images/${image}/resolution`, {
       token: lead.token,
       json: { verdict: 'abnormal', anomalies: [], reason: 'visible coating gap' },
     });
     assert.equal(r.status, 200);
-    assert.equal(
-      await repo.insertVoteIfUnchanged(db(), vote(image, experts[1]), pendingRow(image, 2), stale),
-      undefined,
-    );
+    assert.equal(await tryWrite(image, experts[1], pendingRow(image, 2), stale), undefined);
     assert.equal(await storedVotes(image), 1);
     assert.equal((await consensusOf(image))?.status, 'resolved');
   });
 
-  test('recordVote falls back to the locked path when refused, and the stored consensus is the rule’s', async () => {
+  test('in a batch, refuses only the images that changed; the others are written', async () => {
+    const [fresh, stale] = [images[6], images[7]];
+    const seen = await read(fresh, stale);
+    await recordOne(vote(stale, experts[0]));
+    const written = await repo.insertVotesIfUnchanged(
+      db(),
+      [vote(fresh, experts[1]), vote(stale, experts[1])],
+      [
+        { ...pendingRow(fresh, 1), seen_revision: null },
+        { ...pendingRow(stale, 1), seen_revision: null },
+      ],
+      seen.settingsText,
+    );
+    assert.deepEqual(
+      written.map((w) => [w.image_id, w.user_id]),
+      [[fresh, experts[1].id]],
+    );
+    assert.equal(await storedVotes(fresh), 1);
+    assert.equal(await storedVotes(stale), 1, 'only the vote recorded before');
+  });
+
+  test('recordVotes falls back to the locked path when refused, and the stored consensus is the rule’s', async () => {
     const image = images[5];
-    // Three votes at once on one image: at most one optimistic write per revision succeeds, the others
-    // are refused and take the lock; all three must be stored and counted.
+    // Three votes at once on one image, each its own batch: at most one optimistic write per revision
+    // succeeds, the others are refused and take the lock; all three must be stored and counted.
     await Promise.all(
-      experts.slice(0, 3).map((e, i) => recordVote(db(), vote(image, e, i === 0 ? 'abnormal' : 'normal'))),
+      experts.slice(0, 3).map((e, i) => recordOne(vote(image, e, i === 0 ? 'abnormal' : 'normal'))),
     );
     assert.equal(await storedVotes(image), 3);
-    const c = await db()
-      .selectFrom('image_consensus')
-      .select(['status', 'verdict', 'method', 'normal_votes', 'abnormal_votes'])
-      .where('image_id', '=', image)
-      .executeTakeFirstOrThrow();
-    assert.deepEqual(c, {
+    assert.deepEqual(await decision(image), {
       status: 'resolved',
       verdict: 'normal',
       method: 'majority',
@@ -153,3 +176,65 @@ describe('the optimistic vote', () => {
     });
   });
 });
+
+describe('a batch of votes', () => {
+  test('several experts on one image: stored in the given order, the consensus counts them all', async () => {
+    const image = images[8];
+    const results = await recordVotes(db(), [
+      vote(image, experts[0], 'abnormal'),
+      vote(image, experts[1]),
+      vote(image, experts[2]),
+    ]);
+    const ids = results.map((r) => (r.status === 'fulfilled' ? Number(r.value!.vote.id) : NaN));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+      'ids follow the order given',
+    );
+    assert.deepEqual(await decision(image), {
+      status: 'resolved',
+      verdict: 'normal',
+      method: 'majority',
+      normal_votes: 2,
+      abnormal_votes: 1,
+    });
+    assert.deepEqual(await consensusOf(image).then((c) => c?.revision), '0', 'one write for the batch');
+  });
+
+  test('an expert voting twice on one image in one batch: both stored, the later one counts', async () => {
+    const image = images[9];
+    const results = await recordVotes(db(), [
+      vote(image, experts[0], 'abnormal'),
+      vote(image, experts[0], 'normal'),
+    ]);
+    assert.ok(results.every((r) => r.status === 'fulfilled' && r.value));
+    assert.equal(await storedVotes(image), 2);
+    assert.deepEqual(await consensusOf(image).then((c) => c?.normal_votes), 1);
+  });
+
+  test('a missing image answers undefined for its vote only', async () => {
+    const image = images[10];
+    const results = await recordVotes(db(), [vote('999999999', experts[0]), vote(image, experts[0])]);
+    assert.deepEqual(results[0], { status: 'fulfilled', value: undefined });
+    assert.equal(results[1]!.status, 'fulfilled');
+    assert.equal(await storedVotes(image), 1);
+  });
+
+  test('a vote the database refuses fails alone; the rest of its batch is stored', async () => {
+    const image = images[11];
+    const ghost = { ...experts[1], id: '999999999' }; // no such user: a foreign-key violation
+    const results = await recordVotes(db(), [vote(image, experts[0]), vote(image, ghost)]);
+    assert.equal(results[0]!.status, 'fulfilled');
+    assert.equal(results[1]!.status, 'rejected');
+    assert.equal((results[1] as PromiseRejectedResult).reason.code, '23503');
+    assert.equal(await storedVotes(image), 1);
+    assert.deepEqual(await consensusOf(image).then((c) => c?.normal_votes), 1);
+  });
+});
+
+const decision = (imageId: string) =>
+  db()
+    .selectFrom('image_consensus')
+    .select(['status', 'verdict', 'method', 'normal_votes', 'abnormal_votes'])
+    .where('image_id', '=', imageId)
+    .executeTakeFirstOrThrow();

@@ -3,6 +3,10 @@ import type { Logger } from 'pino';
 import type { DB, Role } from '../../../lib/db/schema.ts';
 import type { DatabaseKind } from '../../../lib/db/connect.ts';
 import type { Config } from '../config.ts';
+import type { Batcher } from '../consensus/batcher.ts';
+import type { SessionCache } from '../auth/session-cache.ts';
+import type { RecordedVote } from '../consensus/consensus.service.ts';
+import type { NewVote } from '../consensus/consensus.repository.ts';
 
 /** What every request can reach: no container, just these. */
 export interface Services {
@@ -14,6 +18,10 @@ export interface Services {
   notifyJobs: () => void;
   /** After a commit that decided or changed labels: tells model runners soon (debounced, label-notifier.ts). */
   labelsChanged: () => void;
+  /** Stores votes in batches (group commit, consensus/batcher.ts); undefined: no such image. */
+  votes: Batcher<NewVote, RecordedVote | undefined>;
+  /** Live sessions remembered for a second (auth/session-cache.ts). */
+  sessions: SessionCache;
 }
 
 export interface AuthUser {

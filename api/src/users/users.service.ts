@@ -61,7 +61,7 @@ export async function updateUser(
   if (id === actorId && (patch.disabled === true || (patch.role && patch.role !== 'admin'))) {
     throw new AppError('conflict', 'you cannot disable or demote yourself; ask another admin');
   }
-  return services.db.transaction().execute(async (tx) => {
+  const updated = await services.db.transaction().execute(async (tx) => {
     const row = await repo.updateUser(tx, id, {
       role: patch.role,
       disabled_at: patch.disabled === undefined ? undefined : patch.disabled ? new Date() : null,
@@ -73,6 +73,9 @@ export async function updateUser(
     if (patch.disabled || patch.password) await revokeUserSessions(tx, id);
     return toDto(row);
   });
+  // After the commit: a request in between would remember the old role or session again.
+  services.sessions.forgetUser(id);
+  return updated;
 }
 
 /**

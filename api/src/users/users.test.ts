@@ -64,8 +64,10 @@ describe('users', () => {
     assert.equal(count.length, 0);
   });
 
-  test('disabling a user ends their sessions and blocks sign-in', async () => {
+  test('disabling a user ends their sessions, at once, and blocks sign-in', async () => {
     const u = await app.user('expert', 'gone');
+    // Used just before, so the API remembers the session (auth/session-cache.ts): it must forget it.
+    assert.equal((await app.request('GET', '/api/users/me', { token: u.token })).status, 200);
     const r = await app.request('PATCH', `/api/users/${u.id}`, {
       token: app.admin.token,
       json: { disabled: true },
@@ -77,6 +79,18 @@ describe('users', () => {
       json: { username: 'gone', password: u.password },
     });
     assert.equal(login.status, 401);
+  });
+
+  test('a new role applies to the user’s next request', async () => {
+    const u = await app.user('expert', 'promoted');
+    assert.equal((await app.request('GET', '/api/review/queue', { token: u.token })).status, 403);
+    const r = await app.request('PATCH', `/api/users/${u.id}`, {
+      token: app.admin.token,
+      json: { role: 'lead' },
+    });
+    assert.equal(r.status, 200);
+    assert.equal((await app.request('GET', '/api/users/me', { token: u.token })).body.role, 'lead');
+    assert.equal((await app.request('GET', '/api/review/queue', { token: u.token })).status, 200);
   });
 
   test('an admin cannot disable themselves', async () => {

@@ -4,7 +4,7 @@ import type { Services, AuthUser } from '../http/context.ts';
 import { AppError } from '../http/errors.ts';
 import { sortAnomalies } from '../../../lib/consensus/rule.ts';
 import { imageExists } from '../consensus/consensus.repository.ts';
-import { assertMaySeeVotes, recordVote } from '../consensus/consensus.service.ts';
+import { assertMaySeeVotes } from '../consensus/consensus.service.ts';
 import * as repo from './votes.repository.ts';
 import type { MyVoteDto, VoteDto, VoteInput } from '../../../lib/api-types/votes.ts';
 
@@ -25,7 +25,7 @@ function toDto(r: VoteRow): VoteDto {
 
 /**
  * Record the caller's vote (a new row; it replaces their current vote, the old one stays in the history)
- * with the image's recomputed consensus, atomically (consensus.service recordVote says how).
+ * with the image's recomputed consensus, atomically (consensus.service recordVotes says how), batched with concurrent votes.
  */
 export async function castVote(
   services: Services,
@@ -33,7 +33,7 @@ export async function castVote(
   imageId: string,
   input: VoteInput,
 ): Promise<MyVoteDto> {
-  const recorded = await recordVote(services.db, {
+  const recorded = await services.votes.submit({
     imageId,
     userId: user.id,
     verdict: input.verdict,
