@@ -5,6 +5,7 @@ import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { DB } from './schema.ts';
+import { preparingPool } from './prepared.ts';
 
 export type DatabaseKind = 'embedded' | 'postgres';
 
@@ -34,7 +35,7 @@ export function openPostgres(url: string, poolSize = 10): Database {
   pool.on('connect', (client) => {
     client.query('set jit = off').catch(() => {});
   });
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   return { db, kind: 'postgres', url, close: () => db.destroy() };
 }
 
@@ -68,7 +69,7 @@ export async function openEmbedded(opts: {
     await server.start();
     const [host, port] = server.getServerConn().split(':');
     const pool = new pg.Pool({ host, port: Number(port), user: 'postgres', database: 'postgres', max: 1 });
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
     return {
       db,
       kind: 'embedded',

@@ -1,5 +1,6 @@
 import { sql, type Expression, type Kysely, type Transaction } from 'kysely';
 import type { DB, ImageStatus, Verdict, ConsensusMethod } from '../../../lib/db/schema.ts';
+import { PREPARED } from '../../../lib/db/prepared.ts';
 
 type Exec = Kysely<DB> | Transaction<DB>;
 
@@ -27,7 +28,7 @@ export async function lockImageAndInsertVote(
   tx: Transaction<DB>,
   v: NewVote,
 ): Promise<StoredVote | undefined> {
-  const result = await sql<StoredVote>`
+  const result = await sql<StoredVote>`${PREPARED}
     with locked as (select id from images where id = ${v.imageId} for no key update)
     insert into votes (image_id, user_id, verdict, anomalies, comment, model_hint_shown, anomaly_hint)
     select id, ${v.userId}, ${v.verdict}, ${v.anomalies}::text[], ${v.comment}, ${v.modelHintShown},
@@ -77,7 +78,7 @@ export async function ruleInputsOf(db: Exec, imageIds: readonly string[]): Promi
     votes: ImageRuleInputs['votes'] | null;
     latest: (Omit<NonNullable<ImageRuleInputs['latest']>, 'created_at'> & { created_at: string }) | null;
   };
-  const result = await sql<{ settings: string | null; images: Stored[] | null }>`
+  const result = await sql<{ settings: string | null; images: Stored[] | null }>`${PREPARED}
     select
       ${SETTINGS_TEXT} as settings,
       (select json_agg(json_build_object(
@@ -178,7 +179,7 @@ export async function insertVotesIfUnchanged(
     method: sql`g.method`,
     resolvedAt: sql`g.resolved_at`,
   };
-  const result = await sql<StoredVote & { user_id: string }>`
+  const result = await sql<StoredVote & { user_id: string }>`${PREPARED}
     with incoming as (
       select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(
         image_id bigint, seen_revision bigint, status text, verdict text, anomalies text[], method text,

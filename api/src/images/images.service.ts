@@ -6,7 +6,7 @@ import { localBounds, type Conversion, type Method } from '../../../lib/imaging/
 import { InvalidImageError } from '../../../lib/imaging/tiff-decode.ts';
 import type { AuthUser, Services } from '../http/context.ts';
 import { AppError } from '../http/errors.ts';
-import { getSettings, type Settings } from '../settings/settings.service.ts';
+import { settingsAndActiveModel, type Settings } from '../settings/settings.service.ts';
 import { datasetBounds } from '../dataset/dataset.service.ts';
 import {
   fileSize,
@@ -18,7 +18,6 @@ import {
 } from './image-store.ts';
 import { imagingPool, withKeyLock } from './imaging.ts';
 import * as repo from './images.repository.ts';
-import { activeModelVersion } from '../models/models.repository.ts';
 import type { ImageDto } from '../../../lib/api-types/images.ts';
 
 function toDto(r: repo.ImageRow): ImageDto {
@@ -46,8 +45,8 @@ function toDto(r: repo.ImageRow): ImageDto {
  * setting is off — votes are blind to the model then, so the image list must not leak it either.
  */
 async function visibleModel(services: Services, user: AuthUser): Promise<string | null> {
-  const [settings, model] = await Promise.all([getSettings(services.db), activeModelVersion(services.db)]);
-  return modelVisibleTo(user, settings, model);
+  const { settings, activeModel } = await settingsAndActiveModel(services.db);
+  return modelVisibleTo(user, settings, activeModel);
 }
 
 /** The model whose prediction `user` may see: experts only when `showModelHint` is on. */

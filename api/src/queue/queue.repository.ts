@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../../lib/db/schema.ts';
+import { PREPARED } from '../../../lib/db/prepared.ts';
 
 type Exec = Kysely<DB> | Transaction<DB>;
 
@@ -72,7 +73,7 @@ export async function candidates(
     started: string[];
     fresh: string[];
     leased: Record<string, number> | null;
-  }>`
+  }>`${PREPARED}
     select
       array(
         select i.id from queue_leases ql
@@ -138,7 +139,7 @@ export async function commitWithoutWaitingForFlush(tx: Transaction<DB>): Promise
  * LIMIT applies after the locking, so locked rows are skipped, not counted. Undefined when all are held.
  */
 export async function lockFirstFree(tx: Transaction<DB>, ids: string[]): Promise<string | undefined> {
-  const result = await sql<{ id: string }>`
+  const result = await sql<{ id: string }>`${PREPARED}
     select i.id from unnest(${ids}::bigint[]) with ordinality as u(id, ord)
     join images i on i.id = u.id
     order by u.ord
@@ -159,7 +160,7 @@ export async function leaseIfOpen(
   votesRequired: number,
 ): Promise<boolean> {
   const expires = sql<Date>`now() + make_interval(mins => ${LEASE_MINUTES})`;
-  const result = await sql<{ image_id: string }>`
+  const result = await sql<{ image_id: string }>`${PREPARED}
     with expired as (
       delete from queue_leases
       where user_id = ${userId} and expires_at <= now() and image_id <> ${imageId}

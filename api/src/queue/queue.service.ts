@@ -1,10 +1,9 @@
 import type { Transaction } from 'kysely';
 import type { DB } from '../../../lib/db/schema.ts';
 import type { AuthUser, Services } from '../http/context.ts';
-import { getSettings } from '../settings/settings.service.ts';
+import { getSettings, settingsAndActiveModel } from '../settings/settings.service.ts';
 import { getImageWithModel, modelVisibleTo } from '../images/images.service.ts';
 import * as repo from './queue.repository.ts';
-import { activeModelVersion } from '../models/models.repository.ts';
 import type { QueueImageDto, QueueStats } from '../../../lib/api-types/queue.ts';
 
 const CLAIM_ROUNDS = 5;
@@ -56,7 +55,7 @@ export async function nextImage(
   /** Images the client already holds (prefetch): never handed out again by this call. */
   exclude: ReadonlySet<string> = new Set(),
 ): Promise<QueueImageDto | null> {
-  const [settings, model] = await Promise.all([getSettings(services.db), activeModelVersion(services.db)]);
+  const { settings, activeModel: model } = await settingsAndActiveModel(services.db);
   let claimed: string | null = null;
   // A round ends without a claim either because nothing is open (204) or because every candidate was
   // locked by a concurrent claim or vote at that instant; only the latter is worth another round.

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../../lib/db/schema.ts';
+import { PREPARED } from '../../../lib/db/prepared.ts';
 import { settingsProblem } from '../../../lib/consensus/rule.ts';
 import type { Services } from '../http/context.ts';
 import { AppError } from '../http/errors.ts';
@@ -25,6 +26,23 @@ export function settingsFromRows(rows: Map<string, unknown>): Settings {
 /** Current settings, defaults filled in. Pass the transaction when the caller acts on them. */
 export async function getSettings(db: Kysely<DB> | Transaction<DB>): Promise<Settings> {
   return settingsFromRows(await repo.readSettingRows(db));
+}
+
+/**
+ * The settings and the active model version (null before the first model), in one round trip: what
+ * every hot path that decides what an expert may see (the queue, an image) needs first.
+ */
+export async function settingsAndActiveModel(
+  db: Kysely<DB>,
+): Promise<{ settings: Settings; activeModel: string | null }> {
+  const result = await sql<{ settings: Record<string, unknown> | null; model: string | null }>`${PREPARED}
+    select (select json_object_agg(key, value) from settings) as settings,
+           (select model_version::text from model_activations order by id desc limit 1) as model`.execute(db);
+  const row = result.rows[0]!;
+  return {
+    settings: settingsFromRows(new Map(Object.entries(row.settings ?? {}))),
+    activeModel: row.model,
+  };
 }
 
 /**

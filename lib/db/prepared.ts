@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import type { PostgresPool, PostgresPoolClient } from 'kysely';
+import type pg from 'pg';
+
+/**
+ * Prepared statements for the hot paths (a vote, the next image). Kysely sends every query as an unnamed
+ * statement, which PostgreSQL parses and plans afresh each time; for the queue's candidate query that
+ * planning costs more than running it (2.8 ms of planning beside 1.5–2.4 ms of execution on 100 000
+ * images: 5.3 ms a call unnamed, 1.2 ms prepared, measured with scratch runs of the queue benchmark's
+ * database). A statement whose text starts with PREPARED is sent as a named statement: each connection
+ * parses it once and PostgreSQL's plan cache takes over (a generic plan once it costs no more than the
+ * custom ones).
+ *
+ * Only static statement texts may carry the mark (parameters, never interpolated lists), so the number
+ * of statements a connection keeps stays the number of marked queries in the code.
+ */
+const MARK = '/* prepared */ ';
+export const PREPARED = sql.raw(MARK);
+
+/** The pool Kysely uses: marked statements go out named (by a hash of their text), the rest as before. */
+export function preparingPool(pool: pg.Pool): PostgresPool {
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect();
+      return {
+        query: ((text: unknown, values?: readonly unknown[]) =>
+          typeof text === 'string' && text.startsWith(MARK)
+            ? client.query({ name: statementName(text), text, values: values as unknown[] })
+            : client.query(text as string, values as unknown[])) as unknown as PostgresPoolClient['query'],
+        release: (destroy?: boolean) => client.release(destroy),
+      };
+    },
+    end: () => pool.end(),
+  };
+}
+
+const names = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = names.get(text);
+  if (!name) {
+    name = `platina_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    names.set(text, name);
+  }
+  return name;
+}
