@@ -24,6 +24,8 @@ const QUEUE_ROUNDS = 25;
 const PGBENCH_SECONDS = 10;
 /** Mean pause between an expert's vote and their next request in the paced run. */
 const THINK_MS = 1000;
+/** Share of every bundle decided in the mature-project run. */
+const MATURE_FRACTION = 0.9;
 
 /**
  * Votes over HTTP on a real PostgreSQL (a fresh database cloned from the migrated template, the API on
@@ -101,6 +103,20 @@ export default async function runBench(): Promise<BenchReport> {
     const nextLatencies = await queueRounds(queueExperts, 0);
     const pacedLatencies = await queueRounds(pacedExperts, THINK_MS);
 
+    // 2b. The same paced experts on a mature project: 90 % of every bundle decided (by a lead, written
+    // straight to the consensus table; its trigger keeps images.fresh), as after months of labeling.
+    await sql`
+      insert into image_consensus (image_id, status, verdict, method, normal_votes, votes_needed)
+      select i.id, 'resolved', 'normal', 'lead', 0, 0
+      from images i
+      join (select bundle_id, min(id) as lo, count(*) as n from images group by bundle_id) b
+        on b.bundle_id = i.bundle_id
+      where i.id < b.lo + b.n * ${MATURE_FRACTION}::float8
+      on conflict (image_id) do nothing`.execute(db);
+    await sql`analyze`.execute(db);
+    const matureExperts = await buildSignedInUsers(db, 'expert', QUEUE_EXPERTS, 'bench-mature');
+    const matureLatencies = await queueRounds(matureExperts, THINK_MS);
+
     // 3. The reference: pgbench, one INSERT of a vote row per transaction, 50 clients, same server.
     const users = voters.map((v) => Number(v.id));
     const raw = await pgbenchInsert(pgbench, dbName, {
@@ -146,6 +162,13 @@ export default async function runBench(): Promise<BenchReport> {
         `pgbench INSERT latency, ${QUEUE_EXPERTS} clients`,
         '',
       ),
+      ...latencyRows(
+        `next image, ${QUEUE_IMAGES} images ${MATURE_FRACTION * 100} % decided, ${QUEUE_EXPERTS} experts, ~${THINK_MS} ms between images`,
+        matureLatencies,
+        raw20,
+        `pgbench INSERT latency, ${QUEUE_EXPERTS} clients`,
+        '',
+      ),
     ];
     return {
       name: 'votes',
@@ -156,7 +179,7 @@ export default async function runBench(): Promise<BenchReport> {
         images: QUEUE_IMAGES,
         bundles: QUEUE_BUNDLES,
         votes: voteLatencies.length,
-        queueRequests: nextLatencies.length + pacedLatencies.length,
+        queueRequests: nextLatencies.length + pacedLatencies.length + matureLatencies.length,
         pgbench: `${pgbench}, ${PGBENCH_SECONDS} s per run, -j 2`,
         pgbenchTransactions: { clients50: raw.transactions, clients20: raw20.transactions },
       },

@@ -53,6 +53,8 @@ export interface ImagesTable {
   p0_01: number;
   p99_99: number;
   histogram: number[];
+  /** No votes and no lead decision yet (consensus unlabeled or none); kept by a trigger (migration 0800). */
+  fresh: Generated<boolean>;
   created_at: CreatedAt;
 }
 

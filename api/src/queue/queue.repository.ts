@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { DB } from '../../../lib/db/schema.ts';
 import { PREPARED } from '../../../lib/db/prepared.ts';
 
@@ -23,13 +23,15 @@ const needed = (votesRequired: number) =>
 /**
  * "Open for this expert": still needs votes, the expert has not voted on it, and fewer live leases of
  * other experts than the votes it still needs (so no more copies go out than votes can count).
+ * `need`: the votes image `i` still needs — needed(…) over its consensus row `c`, or, for images known to
+ * be fresh, plainly `votesRequired` (no join to the consensus table at all).
  */
-function openFor(userId: string, votesRequired: number) {
+function openFor(userId: string, need: RawBuilder<number>) {
   return sql<boolean>`(
-    ${needed(votesRequired)} > 0
+    ${need} > 0
     and not exists (select 1 from votes v where v.image_id = i.id and v.user_id = ${userId})
     and (select count(*) from queue_leases l
-         where l.image_id = i.id and l.user_id <> ${userId} and l.expires_at > now()) < ${needed(votesRequired)}
+         where l.image_id = i.id and l.user_id <> ${userId} and l.expires_at > now()) < ${need}
   )`;
 }
 
@@ -53,8 +55,8 @@ export interface Candidates {
 /**
  * Every ordering of the queue in ONE round trip (each an ARRAY(subquery), which keeps its ORDER BY).
  *
- * Fresh images: for each bundle its oldest open fresh images (an index scan on images (bundle_id, id)
- * that stops at the first hits), and among bundles the one least far into its own upload order, measured
+ * Fresh images: for each bundle its oldest open fresh images (a walk of the partial index of fresh images,
+ * images_fresh_idx, which holds no labeled image to skip, so it stops at the first hits), and among bundles the one least far into its own upload order, measured
  * as the distance in ids from the bundle's first image. That is exact round-robin when bundles are
  * uploaded one after another, and still fair when uploads interleave (every bundle's distances grow at
  * the same rate); it avoids counting labeled images per bundle on every request, which costs a scan of
@@ -66,7 +68,8 @@ export async function candidates(
   votesRequired: number,
   modelVersion: string | null,
 ): Promise<Candidates> {
-  const open = openFor(userId, votesRequired);
+  const open = openFor(userId, needed(votesRequired));
+  const openFresh = openFor(userId, sql<number>`${votesRequired}::int`);
   const result = await sql<{
     own: string[];
     by_model: string[];
@@ -101,8 +104,7 @@ export async function candidates(
         cross join lateral (
           select i.id
           from images i
-          left join image_consensus c on c.image_id = i.id
-          where i.bundle_id = b.id and (c.image_id is null or c.status = 'unlabeled') and ${open}
+          where i.bundle_id = b.id and i.fresh and ${openFresh}
           order by i.id
           limit ${PER_BUNDLE}
         ) x
@@ -129,16 +131,11 @@ export async function candidates(
   };
 }
 
-/** `synchronous_commit = off` for the rest of this transaction only. */
-export async function commitWithoutWaitingForFlush(tx: Transaction<DB>): Promise<void> {
-  await sql`select set_config('synchronous_commit', 'off', true)`.execute(tx);
-}
-
 /**
  * Lock the first of `ids` (in their order) that no concurrent transaction holds, without waiting: the
  * LIMIT applies after the locking, so locked rows are skipped, not counted. Undefined when all are held.
  */
-export async function lockFirstFree(tx: Transaction<DB>, ids: string[]): Promise<string | undefined> {
+export async function lockFirstFree(tx: Kysely<DB>, ids: string[]): Promise<string | undefined> {
   const result = await sql<{ id: string }>`${PREPARED}
     select i.id from unnest(${ids}::bigint[]) with ordinality as u(id, ord)
     join images i on i.id = u.id
@@ -154,7 +151,7 @@ export async function lockFirstFree(tx: Transaction<DB>, ids: string[]): Promise
  * meanwhile (a vote completed it, another expert's lease filled it, the expert voted on it elsewhere).
  */
 export async function leaseIfOpen(
-  tx: Transaction<DB>,
+  tx: Kysely<DB>,
   imageId: string,
   userId: string,
   votesRequired: number,
@@ -168,7 +165,7 @@ export async function leaseIfOpen(
     insert into queue_leases (image_id, user_id, expires_at)
     select i.id, ${userId}, ${expires}
     from images i left join image_consensus c on c.image_id = i.id
-    where i.id = ${imageId} and ${openFor(userId, votesRequired)}
+    where i.id = ${imageId} and ${openFor(userId, needed(votesRequired))}
     on conflict (image_id, user_id) do update set expires_at = excluded.expires_at
     returning image_id`.execute(tx);
   return result.rows.length > 0;

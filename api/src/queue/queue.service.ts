@@ -1,4 +1,5 @@
-import type { Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
+import { softTransaction } from '../../../lib/db/soft-transaction.ts';
 import type { DB } from '../../../lib/db/schema.ts';
 import type { AuthUser, Services } from '../http/context.ts';
 import { getSettings, settingsAndActiveModel } from '../settings/settings.service.ts';
@@ -29,15 +30,12 @@ export function offerOrder(c: repo.Candidates, exclude: ReadonlySet<string>): st
  * (one statement). A candidate that closed meanwhile is dropped and the next one tried.
  */
 async function claimNext(
-  tx: Transaction<DB>,
+  tx: Kysely<DB>,
   user: AuthUser,
   votesRequired: number,
   model: string | null,
   exclude: ReadonlySet<string>,
 ): Promise<{ claimed: string | null; sawLocked: boolean }> {
-  // A lease is a soft reservation: after a crash, losing the last moments of leases only means an image may
-  // go to a second expert. So this transaction does not wait for its WAL flush (the vote does).
-  await repo.commitWithoutWaitingForFlush(tx);
   let ids = offerOrder(await repo.candidates(tx, user.id, votesRequired, model), exclude);
   while (ids.length > 0) {
     const locked = await repo.lockFirstFree(tx, ids);
@@ -60,9 +58,10 @@ export async function nextImage(
   // A round ends without a claim either because nothing is open (204) or because every candidate was
   // locked by a concurrent claim or vote at that instant; only the latter is worth another round.
   for (let round = 0; round < CLAIM_ROUNDS && !claimed; round++) {
-    const attempt = await services.db
-      .transaction()
-      .execute((tx) => claimNext(tx, user, settings.votesRequired, model, exclude));
+    // A lease is a soft reservation: its transaction does not wait for its WAL flush (the vote does).
+    const attempt = await softTransaction(services.db, (tx) =>
+      claimNext(tx, user, settings.votesRequired, model, exclude),
+    );
     claimed = attempt.claimed;
     if (!attempt.sawLocked) break;
   }
