@@ -8,6 +8,7 @@ import { labelNotifier, notifyRunnersOver } from './consensus/label-notifier.ts'
 import { batcher } from './consensus/batcher.ts';
 import { SessionCache } from './auth/session-cache.ts';
 import { recordVotes } from './consensus/consensus.service.ts';
+import { RuleInputsCache } from './consensus/rule-inputs-cache.ts';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Services } from './http/context.ts';
@@ -47,6 +48,7 @@ export async function startServer(
     notifyRunners: database.kind === 'postgres' ? notifyRunnersOver(database.db) : undefined,
     logger,
   });
+  const known = new RuleInputsCache();
   const services: Services = {
     db: database.db,
     dbKind: database.kind,
@@ -54,7 +56,7 @@ export async function startServer(
     logger,
     notifyJobs: () => {},
     labelsChanged: labels.changed,
-    votes: batcher({ run: (votes) => recordVotes(database.db, votes), maxBatch: 200 }),
+    votes: batcher({ run: (votes) => recordVotes(database.db, votes, known), maxBatch: 200 }),
     sessions: new SessionCache(),
   };
   const admin = await bootstrapAdmin(services);

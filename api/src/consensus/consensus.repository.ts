@@ -145,7 +145,8 @@ export interface GuardedConsensusRow extends ConsensusRow {
  * (in id order, so two batches cannot deadlock), write each image's consensus row the caller computed —
  * only if that row's revision and the settings are still those the caller read — then insert the votes
  * of the images written (in the order given, so a later vote gets the larger id) and end their voters'
- * leases. Returns the stored votes; a vote is missing when its image changed since the read, or does not
+ * leases. Returns the stored votes, each with the revision its image's consensus row now has; a vote is
+ * missing when its image changed since the read, or does not
  * exist: nothing of that image was written, and the caller takes the locked path for it. Each write
  * depends on the previous CTE's rows, so the locks are held before a consensus row is touched.
  *
@@ -160,7 +161,7 @@ export async function insertVotesIfUnchanged(
   votes: readonly NewVote[],
   rows: readonly GuardedConsensusRow[],
   settingsText: string | null,
-): Promise<(StoredVote & { user_id: string })[]> {
+): Promise<(StoredVote & { user_id: string; revision: string })[]> {
   const votesJson = JSON.stringify(
     votes.map((v, ord) => ({
       ord,
@@ -179,7 +180,7 @@ export async function insertVotesIfUnchanged(
     method: sql`g.method`,
     resolvedAt: sql`g.resolved_at`,
   };
-  const result = await sql<StoredVote & { user_id: string }>`${PREPARED}
+  const result = await sql<StoredVote & { user_id: string; revision: string }>`${PREPARED}
     with incoming as (
       select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(
         image_id bigint, seen_revision bigint, status text, verdict text, anomalies text[], method text,
@@ -197,7 +198,7 @@ export async function insertVotesIfUnchanged(
         resolved_by = g.resolved_by, reason = g.reason, resolved_at = ${resolvedAtKept('c', g)},
         revision = c.revision + 1, updated_at = now()
       from guard g where c.image_id = g.image_id and c.revision = g.seen_revision
-      returning c.image_id
+      returning c.image_id, c.revision
     ), inserted as (
       insert into image_consensus (image_id, status, verdict, anomalies, method, normal_votes,
                                    abnormal_votes, votes_needed, resolved_by, reason, resolved_at)
@@ -205,9 +206,9 @@ export async function insertVotesIfUnchanged(
              resolved_by, reason, resolved_at
       from guard where seen_revision is null
       on conflict (image_id) do nothing
-      returning image_id
+      returning image_id, revision
     ), written as (
-      select image_id from updated union all select image_id from inserted
+      select image_id, revision from updated union all select image_id, revision from inserted
     ), vote as (
       insert into votes (image_id, user_id, verdict, anomalies, comment, model_hint_shown, anomaly_hint)
       select v.image_id, v.user_id, v.verdict, v.anomalies, v.comment, v.model_hint_shown, v.anomaly_hint
@@ -221,7 +222,8 @@ export async function insertVotesIfUnchanged(
     ), released as (
       delete from queue_leases l using vote where l.user_id = vote.user_id and l.image_id = vote.image_id
     )
-    select * from vote`.execute(db);
+    select vote.*, written.revision::text as revision
+    from vote join written on written.image_id = vote.image_id`.execute(db);
   return result.rows;
 }
 

@@ -7,6 +7,7 @@ import { getSettings, settingsFromRows } from '../settings/settings.service.ts';
 import { hasVoted } from '../votes/votes.repository.ts';
 import * as repo from './consensus.repository.ts';
 import { currentDawidSkene } from './dawid-skene.service.ts';
+import { RuleInputsCache } from './rule-inputs-cache.ts';
 import type { ConsensusDto } from '../../../lib/api-types/consensus.ts';
 
 type StoredConsensus = NonNullable<Awaited<ReturnType<typeof repo.findConsensus>>>;
@@ -113,8 +114,9 @@ function recordLocked(db: Kysely<DB>, vote: repo.NewVote): Promise<RecordedVote 
  * Store votes, each with its image's new consensus, atomically per image; per vote, in the order given,
  * what was stored (undefined when its image does not exist) or why it failed. One vote is a batch of one.
  *
- * The common case costs two round trips for the whole batch and holds no lock between them: read the
- * rule's inputs of every image, apply the rule with each image's new votes in place of their voters'
+ * The common case costs one or two round trips for the whole batch and holds no lock between them: read
+ * the rule's inputs of every image — or presume them from what this process wrote last (`known`,
+ * rule-inputs-cache.ts: then no read at all) — apply the rule with each image's new votes in place of their voters'
  * previous ones, and write all in one statement that checks nothing changed meanwhile
  * (repo.insertVotesIfUnchanged). The images where something did — a concurrent vote, a resolution, a
  * settings change — take the locked path, vote by vote: lock the image, insert, recompute from the
@@ -125,6 +127,8 @@ function recordLocked(db: Kysely<DB>, vote: repo.NewVote): Promise<RecordedVote 
 export async function recordVotes(
   db: Kysely<DB>,
   votes: readonly repo.NewVote[],
+  /** What this process knows of the images' inputs (the API's lives as long as it does). */
+  known = new RuleInputsCache(),
 ): Promise<PromiseSettledResult<RecordedVote | undefined>[]> {
   const seen = new Set<string>();
   const batched: number[] = [];
@@ -138,6 +142,7 @@ export async function recordVotes(
   const stored = await storeIfUnchanged(
     db,
     batched.map((i) => votes[i]!),
+    known,
   ).catch((error: unknown) => {
     if (refusedByData(error)) return new Map<string, RecordedVote>();
     throw error;
@@ -151,6 +156,7 @@ export async function recordVotes(
   // Retries of different images run side by side; those of one image queue on its lock in order.
   await Promise.all(
     groupBy([...retry, ...later], (i) => votes[i]!.imageId).map(async (group) => {
+      known.forget(votes[group[0]!]!.imageId);
       for (const i of group) {
         results[i] = await recordLocked(db, votes[i]!).then(
           (value) => ({ status: 'fulfilled', value }) as const,
@@ -166,30 +172,42 @@ export async function recordVotes(
 async function storeIfUnchanged(
   db: Kysely<DB>,
   votes: readonly repo.NewVote[],
+  known: RuleInputsCache,
 ): Promise<Map<string, RecordedVote>> {
   const byImage = groupBy(votes, (v) => v.imageId);
-  const inputs = await repo.ruleInputsOf(
-    db,
-    byImage.map((g) => g[0]!.imageId),
-  );
+  const ids = byImage.map((g) => g[0]!.imageId);
+  let inputs = known.presumed(ids);
+  if (!inputs) {
+    inputs = await repo.ruleInputsOf(db, ids);
+    known.learn(inputs);
+  }
   const settings = settingsFromRows(inputs.settings);
   const now = new Date();
   const rows: repo.GuardedConsensusRow[] = [];
+  const counted = new Map<string, repo.ImageRuleInputs>();
   for (const group of byImage) {
-    const image = inputs.images.get(group[0]!.imageId);
+    const id = group[0]!.imageId;
+    const image = inputs.images.get(id);
     if (!image) continue; // no such image: the locked path says so
     const voters = new Set(group.map((v) => v.userId));
-    const counted = [...image.votes.filter((v) => !voters.has(v.user_id)), ...group];
-    rows.push({
-      ...toRow(group[0]!.imageId, counted, image.latest, settings, now),
-      seen_revision: image.revision,
-    });
+    const current = [
+      ...image.votes.filter((v) => !voters.has(v.user_id)),
+      ...group.map((v) => ({ user_id: v.userId, verdict: v.verdict, anomalies: v.anomalies })),
+    ];
+    counted.set(id, { ...image, votes: current });
+    rows.push({ ...toRow(id, current, image.latest, settings, now), seen_revision: image.revision });
   }
   if (rows.length === 0) return new Map();
   const consensus = new Map(rows.map((r) => [r.image_id, r]));
   const written = await repo.insertVotesIfUnchanged(db, votes, rows, inputs.settingsText);
+  const revisions = new Map(written.map((w) => [w.image_id, w.revision]));
+  for (const id of counted.keys()) {
+    const revision = revisions.get(id);
+    if (revision === undefined) known.refused(id);
+    else known.wrote(id, { ...counted.get(id)!, revision });
+  }
   return new Map(
-    written.map(({ user_id, ...vote }) => [
+    written.map(({ user_id, revision: _, ...vote }) => [
       `${vote.image_id}:${user_id}`,
       { vote, consensus: consensus.get(vote.image_id)! },
     ]),

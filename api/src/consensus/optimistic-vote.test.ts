@@ -5,6 +5,7 @@ import { startTestApp, type TestApp } from '../../../test/harness.ts';
 import { buildImages, buildSignedInUsers, type FactoryUser } from '../votes/factories.ts';
 import * as repo from './consensus.repository.ts';
 import { recordVotes } from './consensus.service.ts';
+import { RuleInputsCache } from './rule-inputs-cache.ts';
 
 /**
  * The optimistic vote (consensus.service recordVotes) writes a batch of votes and their images' consensus
@@ -18,7 +19,7 @@ let images: string[];
 before(async () => {
   app = await startTestApp();
   experts = await buildSignedInUsers(app.server.services.db, 'expert', 4);
-  images = await buildImages(app.server.services.db, { bundle: 'optimistic', count: 12 });
+  images = await buildImages(app.server.services.db, { bundle: 'optimistic', count: 14 });
 });
 after(() => app?.close());
 
@@ -229,6 +230,46 @@ describe('a batch of votes', () => {
     assert.equal((results[1] as PromiseRejectedResult).reason.code, '23503');
     assert.equal(await storedVotes(image), 1);
     assert.deepEqual(await consensusOf(image).then((c) => c?.normal_votes), 1);
+  });
+});
+
+describe('votes presumed from what this process wrote (RuleInputsCache)', () => {
+  /** recordVotes with a given cache: one API process's view. */
+  const castWith = async (known: RuleInputsCache, v: ReturnType<typeof vote>) => {
+    const [r] = await recordVotes(db(), [v], known);
+    assert.equal(r!.status, 'fulfilled');
+  };
+
+  test('a vote another process stored in between is caught: all votes count', async () => {
+    const image = images[12];
+    const here = new RuleInputsCache();
+    await castWith(here, vote(image, experts[0], 'abnormal')); // reads, writes, remembers
+    await castWith(new RuleInputsCache(), vote(image, experts[1])); // elsewhere
+    await castWith(here, vote(image, experts[2])); // presumes one vote: refused, then locked
+    assert.equal(await storedVotes(image), 3);
+    assert.deepEqual(await decision(image), {
+      status: 'resolved',
+      verdict: 'normal',
+      method: 'majority',
+      normal_votes: 2,
+      abnormal_votes: 1,
+    });
+  });
+
+  test('an image presumed never voted on, that was, is caught: all votes count', async () => {
+    const image = images[13];
+    const here = new RuleInputsCache();
+    await castWith(here, vote(images[0], experts[3])); // this process now knows the settings
+    await castWith(new RuleInputsCache(), vote(image, experts[0], 'abnormal'));
+    await castWith(new RuleInputsCache(), vote(image, experts[1], 'abnormal'));
+    await castWith(here, vote(image, experts[2])); // presumed fresh: refused, then locked
+    assert.deepEqual(await decision(image), {
+      status: 'resolved',
+      verdict: 'abnormal',
+      method: 'majority',
+      normal_votes: 1,
+      abnormal_votes: 2,
+    });
   });
 });
 
