@@ -91,15 +91,18 @@ export default async function runBench(): Promise<BenchReport> {
     // between images on average, still several times faster than anyone labels an electrode.
     const queueExperts = await buildSignedInUsers(db, 'expert', QUEUE_EXPERTS, 'bench-queue');
     const pacedExperts = await buildSignedInUsers(db, 'expert', QUEUE_EXPERTS, 'bench-paced');
-    const queueRounds = (experts: typeof queueExperts, thinkMs: number) =>
+    const queueRounds = (experts: typeof queueExperts, thinkMs: number, rounds = QUEUE_ROUNDS) =>
       load
         .run('queueRounds', {
           url: server.url,
           experts: experts.map((e) => ({ token: e.token })),
-          rounds: QUEUE_ROUNDS,
+          rounds,
           thinkMs,
         })
         .then((r) => r.latencies);
+    // Warm-up, not measured, as for the votes: a few rounds by other experts, so the measured ones meet a
+    // server whose queue statements are prepared on its connections and its code compiled.
+    await queueRounds(await buildSignedInUsers(db, 'expert', QUEUE_EXPERTS, 'bench-warm'), 0, 3);
     const nextLatencies = await queueRounds(queueExperts, 0);
     const pacedLatencies = await queueRounds(pacedExperts, THINK_MS);
 

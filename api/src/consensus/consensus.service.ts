@@ -114,13 +114,13 @@ function recordLocked(db: Kysely<DB>, vote: repo.NewVote): Promise<RecordedVote 
  * Store votes, each with its image's new consensus, atomically per image; per vote, in the order given,
  * what was stored (undefined when its image does not exist) or why it failed. One vote is a batch of one.
  *
- * The common case costs one or two round trips for the whole batch and holds no lock between them: read
- * the rule's inputs of every image — or presume them from what this process wrote last (`known`,
- * rule-inputs-cache.ts: then no read at all) — apply the rule with each image's new votes in place of their voters'
- * previous ones, and write all in one statement that checks nothing changed meanwhile
+ * The common case costs one or two round trips for the whole batch and holds no lock between them:
+ * read the rule's inputs of every image — or presume them from what this process wrote last (`known`,
+ * rule-inputs-cache.ts: then no read at all) — apply the rule with each image's new votes in place of
+ * their voters' previous ones, and write all in one statement that checks nothing changed meanwhile
  * (repo.insertVotesIfUnchanged). The images where something did — a concurrent vote, a resolution, a
- * settings change — take the locked path, vote by vote: lock the image, insert, recompute from the
- * stored votes. So does a second vote of the same expert on the same image in one batch, and every vote
+ * settings change, a wrong presumption — take the locked path, vote by vote: lock the image, insert,
+ * recompute from the stored votes. So does a second vote of the same expert on the same image in one batch, and every vote
  * of a batch whose statement the data refused (one bad vote fails alone). All paths end in the same
  * stored state as voting one by one in the order given.
  */
