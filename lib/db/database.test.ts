@@ -53,12 +53,17 @@ describe('PREPARED statements', () => {
   test('are kept by the connection that ran them (parsed once); unmarked ones are not', async () => {
     const kept = await database.db.connection().execute(async (conn) => {
       await sql`${PREPARED} select 'marked'::text as m`.execute(conn);
+      await conn.selectFrom('bundles').modifyFront(PREPARED).select('name').where('name', '=', 'x').execute();
       await sql`select 'unmarked'::text as m`.execute(conn);
       return (
         await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(conn)
       ).rows.map((r) => r.statement);
     });
     assert.ok(kept.some((s) => s.includes("'marked'")));
+    assert.ok(
+      kept.some((s) => s.startsWith('select /* prepared */')),
+      'a builder query marked after select',
+    );
     assert.ok(!kept.some((s) => s.includes("'unmarked'")));
   });
 });

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { PREPARED } from '../../../lib/db/prepared.ts';
 import type { DB, ImageStatus } from '../../../lib/db/schema.ts';
 
 type Exec = Kysely<DB> | Transaction<DB>;
@@ -44,6 +45,7 @@ export async function selectImages(
 ): Promise<ImageRow[]> {
   let q = db
     .selectFrom('images as i')
+    .modifyFront(PREPARED) // one image per next-image request: planned once per connection
     .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
     .leftJoin('image_consensus as c', 'c.image_id', 'i.id')
     .leftJoin('predictions as p', (join) =>
@@ -67,7 +69,8 @@ export async function selectImages(
       'p.model_version',
       'p.p_abnormal',
     ]);
-  if (filter.ids) q = q.where('i.id', 'in', filter.ids.length ? filter.ids : ['0']);
+  // One array parameter, not a list: the statement's text does not depend on how many ids.
+  if (filter.ids) q = q.where('i.id', '=', sql<string>`any(${filter.ids}::bigint[])`);
   if (filter.bundle !== undefined) q = q.where('b.name', '=', filter.bundle);
   if (filter.sha256 !== undefined) q = q.where('i.sha256', '=', filter.sha256);
   if (filter.status !== undefined) q = q.where(sql`coalesce(c.status, 'unlabeled')`, '=', filter.status);
