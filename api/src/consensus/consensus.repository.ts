@@ -146,9 +146,9 @@ export interface GuardedConsensusRow extends ConsensusRow {
  * only if that row's revision and the settings are still those the caller read — then insert the votes
  * of the images written (in the order given, so a later vote gets the larger id) and end their voters'
  * leases. Returns the stored votes, each with the revision its image's consensus row now has; a vote is
- * missing when its image changed since the read, or does not
- * exist: nothing of that image was written, and the caller takes the locked path for it. Each write
- * depends on the previous CTE's rows, so the locks are held before a consensus row is touched.
+ * missing when its image changed since the read (or the presumption), or does not exist: nothing of that
+ * image was written, and the caller takes the locked path for it. Each write depends on the previous
+ * CTE's rows, so an image's lock is held before its consensus row is touched.
  *
  * Why it is exact: a concurrent writer of an image either committed before this statement's snapshot
  * (the revision or settings differ: refused), holds the image's lock (this statement waits, then the
