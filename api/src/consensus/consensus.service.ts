@@ -40,16 +40,7 @@ export function toConsensusDto(row: StoredConsensus | undefined, settings: Conse
   return dto;
 }
 
-type Resolution =
-  | {
-      user_id: string;
-      action: 'resolve' | 'withdraw';
-      verdict: Verdict | null;
-      anomalies: string[];
-      reason: string | null;
-      created_at: Date;
-    }
-  | undefined;
+type Resolution = repo.ImageRuleInputs['latest'];
 
 function toRow(
   imageId: string,

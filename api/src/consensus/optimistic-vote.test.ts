@@ -168,13 +168,7 @@ describe('the optimistic vote', () => {
       experts.slice(0, 3).map((e, i) => recordOne(vote(image, e, i === 0 ? 'abnormal' : 'normal'))),
     );
     assert.equal(await storedVotes(image), 3);
-    assert.deepEqual(await decision(image), {
-      status: 'resolved',
-      verdict: 'normal',
-      method: 'majority',
-      normal_votes: 2,
-      abnormal_votes: 1,
-    });
+    assert.deepEqual(await decision(image), NORMAL_TWO_TO_ONE);
   });
 });
 
@@ -192,13 +186,7 @@ describe('a batch of votes', () => {
       [...ids].sort((a, b) => a - b),
       'ids follow the order given',
     );
-    assert.deepEqual(await decision(image), {
-      status: 'resolved',
-      verdict: 'normal',
-      method: 'majority',
-      normal_votes: 2,
-      abnormal_votes: 1,
-    });
+    assert.deepEqual(await decision(image), NORMAL_TWO_TO_ONE);
     assert.deepEqual(await consensusOf(image).then((c) => c?.revision), '0', 'one write for the batch');
   });
 
@@ -247,13 +235,7 @@ describe('votes presumed from what this process wrote (RuleInputsCache)', () => 
     await castWith(new RuleInputsCache(), vote(image, experts[1])); // elsewhere
     await castWith(here, vote(image, experts[2])); // presumes one vote: refused, then locked
     assert.equal(await storedVotes(image), 3);
-    assert.deepEqual(await decision(image), {
-      status: 'resolved',
-      verdict: 'normal',
-      method: 'majority',
-      normal_votes: 2,
-      abnormal_votes: 1,
-    });
+    assert.deepEqual(await decision(image), NORMAL_TWO_TO_ONE);
   });
 
   test('an image presumed never voted on, that was, is caught: all votes count', async () => {
@@ -272,6 +254,15 @@ describe('votes presumed from what this process wrote (RuleInputsCache)', () => 
     });
   });
 });
+
+/** The decision of three votes, two normal and one abnormal. */
+const NORMAL_TWO_TO_ONE = {
+  status: 'resolved',
+  verdict: 'normal',
+  method: 'majority',
+  normal_votes: 2,
+  abnormal_votes: 1,
+};
 
 const decision = (imageId: string) =>
   db()
