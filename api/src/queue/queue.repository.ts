@@ -55,9 +55,10 @@ export interface Candidates {
 /**
  * Every ordering of the queue in ONE round trip (each an ARRAY(subquery), which keeps its ORDER BY).
  *
- * Fresh images: for each bundle its oldest open fresh images (a walk of the partial index of fresh images,
- * images_fresh_idx, which holds no labeled image to skip, so it stops at the first hits), and among bundles the one least far into its own upload order, measured
- * as the distance in ids from the bundle's first image. That is exact round-robin when bundles are
+ * Fresh images: for each bundle its oldest open fresh images (a walk of the partial index of fresh
+ * images, images_fresh_idx, which holds no labeled image to skip, so it stops at the first hits), and
+ * among bundles the one least far into its own upload order, measured as the distance in ids from the
+ * bundle's first image. That is exact round-robin when bundles are
  * uploaded one after another, and still fair when uploads interleave (every bundle's distances grow at
  * the same rate); it avoids counting labeled images per bundle on every request, which costs a scan of
  * the whole table.
