@@ -1,6 +1,7 @@
 import { sql, type Expression, type Kysely, type Transaction } from 'kysely';
 import type { DB, ImageStatus, Verdict, ConsensusMethod } from '../../../lib/db/schema.ts';
 import { PREPARED } from '../../../lib/db/prepared.ts';
+import { SETTINGS_TEXT, settingRowsFromText } from '../settings/settings.repository.ts';
 
 type Exec = Kysely<DB> | Transaction<DB>;
 
@@ -94,7 +95,7 @@ export async function ruleInputsOf(db: Exec, imageIds: readonly string[]): Promi
   const row = result.rows[0];
   return {
     settingsText: row.settings,
-    settings: new Map(Object.entries(row.settings ? (JSON.parse(row.settings) as object) : {})),
+    settings: settingRowsFromText(row.settings),
     images: new Map(
       (row.images ?? []).map((i) => [
         i.image_id,
@@ -107,11 +108,6 @@ export async function ruleInputsOf(db: Exec, imageIds: readonly string[]): Promi
     ),
   };
 }
-
-/** The settings table as one text value: read with the rule's inputs, compared by the optimistic vote. */
-const SETTINGS_TEXT = sql<
-  string | null
->`(select json_object_agg(key, value order by key)::text from settings)`;
 
 export interface NewVote {
   imageId: string;
@@ -254,18 +250,6 @@ export async function imageExists(db: Exec, imageId: string): Promise<boolean> {
   return (
     (await db.selectFrom('images').select('id').where('id', '=', imageId).executeTakeFirst()) !== undefined
   );
-}
-
-/** Each voter's latest vote on one image (the votes the rule counts). */
-export function currentVotesOfImage(db: Exec, imageId: string) {
-  return db
-    .selectFrom('votes')
-    .select(['user_id', 'verdict', 'anomalies'])
-    .distinctOn('user_id')
-    .where('image_id', '=', imageId)
-    .orderBy('user_id')
-    .orderBy('id', 'desc')
-    .execute();
 }
 
 /** The latest resolution row of an image; it is active when its action is `resolve`. */

@@ -1,7 +1,20 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../../lib/db/schema.ts';
 
 type Exec = Kysely<DB> | Transaction<DB>;
+
+/**
+ * The settings table as one JSON text value, keys in order: read with other data in one statement, and
+ * compared as a whole by the optimistic vote (consensus.repository).
+ */
+export const SETTINGS_TEXT = sql<
+  string | null
+>`(select json_object_agg(key, value order by key)::text from settings)`;
+
+/** SETTINGS_TEXT as read back: key → JSON value, like readSettingRows. */
+export function settingRowsFromText(text: string | null): Map<string, unknown> {
+  return new Map(Object.entries(text ? (JSON.parse(text) as object) : {}));
+}
 
 /** Every stored setting as key → JSON value (absent keys take their defaults in the service). */
 export async function readSettingRows(db: Exec): Promise<Map<string, unknown>> {

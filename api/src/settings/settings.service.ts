@@ -35,12 +35,12 @@ export async function getSettings(db: Kysely<DB> | Transaction<DB>): Promise<Set
 export async function settingsAndActiveModel(
   db: Kysely<DB>,
 ): Promise<{ settings: Settings; activeModel: string | null }> {
-  const result = await sql<{ settings: Record<string, unknown> | null; model: string | null }>`${PREPARED}
-    select (select json_object_agg(key, value) from settings) as settings,
+  const result = await sql<{ settings: string | null; model: string | null }>`${PREPARED}
+    select ${repo.SETTINGS_TEXT} as settings,
            (select model_version::text from model_activations order by id desc limit 1) as model`.execute(db);
   const row = result.rows[0]!;
   return {
-    settings: settingsFromRows(new Map(Object.entries(row.settings ?? {}))),
+    settings: settingsFromRows(repo.settingRowsFromText(row.settings)),
     activeModel: row.model,
   };
 }
