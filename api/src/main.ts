@@ -18,7 +18,7 @@ async function main() {
   const logger = pino({ level: config.logLevel });
   let database;
   try {
-    database = await openDatabase(config);
+    database = await openDatabase(config, logger);
   } catch (err) {
     if (err instanceof DatabaseLockedError) {
       console.error(`platina: ${err.message}`);

@@ -25,10 +25,15 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Open the configured database (embedded PGlite in dataDir/db, or DATABASE_URL). */
-export async function openDatabase(config: Config): Promise<Database> {
+/**
+ * Open the configured database (embedded PGlite in dataDir/db, or DATABASE_URL). A pooled connection
+ * the server drops while idle is logged and replaced, never fatal.
+ */
+export async function openDatabase(config: Config, logger?: Logger): Promise<Database> {
   return config.databaseUrl
-    ? openPostgres(config.databaseUrl)
+    ? openPostgres(config.databaseUrl, undefined, (err) =>
+        logger?.warn({ err }, 'an idle database connection failed; the pool opens a new one'),
+      )
     : openEmbedded({ dataDir: path.join(config.dataDir, 'db') });
 }
 

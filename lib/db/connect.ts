@@ -26,9 +26,18 @@ export class DatabaseLockedError extends Error {
   }
 }
 
-/** Open a real PostgreSQL server. */
-export function openPostgres(url: string, poolSize = 10): Database {
+/**
+ * Open a real PostgreSQL server. `onIdleError`: an idle pooled connection failed (the server restarted or
+ * terminated it); the pool has already dropped it and the next query opens a new one. Without a
+ * listener, pg's pool rethrows the error as an uncaught exception and the process dies.
+ */
+export function openPostgres(
+  url: string,
+  poolSize = 10,
+  onIdleError: (error: Error) => void = () => {},
+): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  pool.on('error', onIdleError);
   // Platina's queries are short index walks. Some have large cost estimates (a LIMIT over a lateral
   // join: the queue's fresh images), which crosses jit_above_cost, and PostgreSQL then spends ~13 ms
   // compiling a query that runs in under 1 ms. Sent once per new connection, before its first query.

@@ -1,10 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import type { Database } from './connect.ts';
-import { openTestDatabase } from '../../test/databases.ts';
+import { openPostgres, type Database } from './connect.ts';
+import { openTestDatabase, testDbKind } from '../../test/databases.ts';
 import { PREPARED } from './prepared.ts';
-import { softTransaction } from './soft-transaction.ts';
+import { localTransaction } from './local-transaction.ts';
 
 let database: Database;
 before(async () => {
@@ -16,23 +16,26 @@ const bundles = async () =>
   (await sql<{ name: string }>`select name from bundles order by name`.execute(database.db)).rows.map(
     (r) => r.name,
   );
-const setting = async (db = database.db) =>
-  (await sql<{ v: string }>`select current_setting('synchronous_commit') as v`.execute(db)).rows[0]!.v;
+const setting = async (db = database.db, name = 'synchronous_commit') =>
+  (await sql<{ v: string }>`select current_setting(${name}) as v`.execute(db)).rows[0]!.v;
 
-describe('softTransaction', () => {
-  test('commits what its function wrote, with synchronous_commit off inside only', async () => {
-    const inside = await softTransaction(database.db, async (tx) => {
+const LOCAL = { synchronous_commit: 'off', plan_cache_mode: 'force_generic_plan' } as const;
+
+describe('localTransaction', () => {
+  test('commits what its function wrote, with its settings inside only', async () => {
+    const inside = await localTransaction(database.db, LOCAL, async (tx) => {
       await sql`insert into bundles (name) values ('soft-kept')`.execute(tx);
-      return setting(tx);
+      return [await setting(tx), await setting(tx, 'plan_cache_mode')];
     });
-    assert.equal(inside, 'off');
+    assert.deepEqual(inside, ['off', 'force_generic_plan']);
     assert.equal(await setting(), 'on', 'the pooled connection is back to the default');
+    assert.equal(await setting(database.db, 'plan_cache_mode'), 'auto');
     assert.ok((await bundles()).includes('soft-kept'));
   });
 
   test('rolls back everything when its function throws, and rethrows', async () => {
     await assert.rejects(
-      softTransaction(database.db, async (tx) => {
+      localTransaction(database.db, LOCAL, async (tx) => {
         await sql`insert into bundles (name) values ('soft-dropped')`.execute(tx);
         throw new Error('changed my mind');
       }),
@@ -66,4 +69,50 @@ describe('PREPARED statements', () => {
     );
     assert.ok(!kept.some((s) => s.includes("'unmarked'")));
   });
+});
+
+describe('PREPARED statements in a force_generic_plan transaction', () => {
+  test('run on one generic plan, never planned again for new parameter values', async () => {
+    const plans = await localTransaction(
+      database.db,
+      { plan_cache_mode: 'force_generic_plan' },
+      async (tx) => {
+        for (const name of ['a', 'b', 'c', 'd'])
+          await tx
+            .selectFrom('bundles')
+            .modifyFront(PREPARED)
+            .select('id')
+            .where('name', '=', name)
+            .execute();
+        return (
+          await sql<{ generic: string; custom: string }>`
+          select generic_plans::text as generic, custom_plans::text as custom from pg_prepared_statements
+          where statement like 'select /* prepared */ "id" from "bundles"%'`.execute(tx)
+        ).rows;
+      },
+    );
+    assert.deepEqual(plans, [{ generic: '4', custom: '0' }]);
+  });
+});
+
+describe('openPostgres', () => {
+  test(
+    'drops a pooled connection the server terminated while idle, reports it, and goes on',
+    { skip: testDbKind() !== 'postgres' && 'the embedded database has no server to drop a connection' },
+    async () => {
+      const lost: Error[] = [];
+      const other = openPostgres(database.url!, 1, (err) => lost.push(err));
+      try {
+        const pid = async () =>
+          (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(other.db)).rows[0]!.pid;
+        const first = await pid();
+        await sql`select pg_terminate_backend(${first})`.execute(database.db);
+        for (let i = 0; i < 100 && lost.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(lost.length, 1, 'the idle error reached the listener (else the process would die)');
+        assert.notEqual(await pid(), first, 'the next query runs on a new connection');
+      } finally {
+        await other.close();
+      }
+    },
+  );
 });

@@ -17,7 +17,9 @@ if (!url) {
   process.exit(2);
 }
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
-const database = openPostgres(url, 4);
+const database = openPostgres(url, 4, (err) =>
+  logger.warn({ err }, 'an idle database connection failed; the pool opens a new one'),
+);
 await migrateToLatest(database.db);
 const runner = createModelRunner({
   db: database.db,

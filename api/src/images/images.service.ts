@@ -1,7 +1,8 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ImageStatus } from '../../../lib/db/schema.ts';
+import type { Kysely } from 'kysely';
+import type { DB, ImageStatus } from '../../../lib/db/schema.ts';
 import { localBounds, type Conversion, type Method } from '../../../lib/imaging/conversions.ts';
 import { InvalidImageError } from '../../../lib/imaging/tiff-decode.ts';
 import type { AuthUser, Services } from '../http/context.ts';
@@ -140,16 +141,19 @@ export async function uploadImage(
 }
 
 export async function getImage(services: Services, user: AuthUser, id: string): Promise<ImageDto> {
-  return getImageWithModel(services, id, await visibleModel(services, user));
+  return getImageWithModel(services.db, id, await visibleModel(services, user));
 }
 
-/** One image with the prediction of `modelVersion` (null: none), for callers that know what may be shown. */
+/**
+ * One image with the prediction of `modelVersion` (null: none), for callers that know what may be shown;
+ * `db` may be a transaction (the queue reads the image it just leased in the lease's transaction).
+ */
 export async function getImageWithModel(
-  services: Services,
+  db: Kysely<DB>,
   id: string,
   modelVersion: string | null,
 ): Promise<ImageDto> {
-  const [row] = await repo.selectImages(services.db, { ids: [id] }, modelVersion);
+  const [row] = await repo.selectImages(db, { ids: [id] }, modelVersion);
   if (!row) throw new AppError('not_found', `no image with id ${id}`);
   return toDto(row);
 }
