@@ -27,14 +27,18 @@ export interface RunningServer {
 
 /**
  * Open the configured database (embedded PGlite in dataDir/db, or DATABASE_URL). A pooled connection
- * the server drops while idle is logged and replaced, never fatal.
+ * the server drops while idle is logged and replaced, never fatal; so is a failed maintenance run of the
+ * embedded database.
  */
 export async function openDatabase(config: Config, logger?: Logger): Promise<Database> {
   return config.databaseUrl
     ? openPostgres(config.databaseUrl, undefined, (err) =>
         logger?.warn({ err }, 'an idle database connection failed; the pool opens a new one'),
       )
-    : openEmbedded({ dataDir: path.join(config.dataDir, 'db') });
+    : openEmbedded({
+        dataDir: path.join(config.dataDir, 'db'),
+        onMaintenanceError: (err) => logger?.warn({ err }, 'embedded database maintenance failed'),
+      });
 }
 
 /**

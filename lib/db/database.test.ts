@@ -116,3 +116,28 @@ describe('openPostgres', () => {
     },
   );
 });
+
+describe('the embedded database', () => {
+  test(
+    'vacuums and analyzes itself, so a cached generic plan follows its table as it grows',
+    { skip: testDbKind() !== 'pglite' && 'a real server runs autovacuum' },
+    async () => {
+      const db = database.db;
+      await sql`create table grows (id int primary key, v text)`.execute(db);
+      await sql`insert into grows select g, 'x' from generate_series(1, 5) g`.execute(db);
+      await database.maintain!();
+      await sql`prepare grows_by_id(int) as select v from grows where id = $1`.execute(db);
+      const plan = () =>
+        localTransaction(db, { plan_cache_mode: 'force_generic_plan' }, async (tx) =>
+          (await sql.raw<Record<string, string>>('explain execute grows_by_id(1)').execute(tx)).rows
+            .map((r) => Object.values(r)[0])
+            .join('\n'),
+        );
+      assert.match(await plan(), /Seq Scan/, 'five rows: read the table');
+      await sql`insert into grows select g, 'x' from generate_series(6, 50000) g`.execute(db);
+      assert.match(await plan(), /Seq Scan/, 'the cached plan stays until the table is analyzed');
+      await database.maintain!();
+      assert.match(await plan(), /Index Scan/, '50 000 rows: re-planned to use the primary key');
+    },
+  );
+});

@@ -4,6 +4,9 @@ import { PREPARED } from '../../../lib/db/prepared.ts';
 
 type Exec = Kysely<DB> | Transaction<DB>;
 
+/** A value sent as a parameter, or, in the claim function's body, the name of a PL/pgSQL argument. */
+type Operand = string | number | RawBuilder<unknown>;
+
 /** How long an image handed out by the queue stays reserved for the expert who got it. */
 export const LEASE_MINUTES = 10;
 
@@ -17,14 +20,14 @@ const PER_BUNDLE = 3;
  * image nobody has voted on yet (whether or not it has a consensus row), so a settings change applies
  * to fresh images at once.
  */
-const needed = (votesRequired: number) =>
+const needed = (votesRequired: Operand) =>
   sql<number>`case when c.image_id is null or c.status = 'unlabeled' then ${votesRequired} else c.votes_needed end`;
 
 /**
  * Fewer live leases of other experts on image `i` than the votes it still needs (`need`), so no more
  * copies go out than votes can count.
  */
-function underLeased(userId: string, need: RawBuilder<number>) {
+function underLeased(userId: Operand, need: RawBuilder<number>) {
   return sql<boolean>`(select count(*) from queue_leases l
     where l.image_id = i.id and l.user_id <> ${userId} and l.expires_at > now()) < ${need}`;
 }
@@ -32,8 +35,12 @@ function underLeased(userId: string, need: RawBuilder<number>) {
 /**
  * "Open for this expert": image `i` (with its consensus row `c`) still needs votes, the expert has not
  * voted on it, and it is not leased to as many other experts as the votes it still needs.
+ *
+ * The claim function `platina_claim` (migrations/…_queue_claim.ts) re-checks the same predicate in
+ * PostgreSQL; queue/claim-function.test.ts fails when the two texts differ, so a change here needs a
+ * migration that re-creates the function.
  */
-function openFor(userId: string, votesRequired: number) {
+export function openFor(userId: Operand, votesRequired: Operand) {
   const need = needed(votesRequired);
   return sql<boolean>`(
     ${need} > 0
@@ -155,43 +162,25 @@ export async function candidates(
 }
 
 /**
- * Lock the first of `ids` (in their order) that no concurrent transaction holds, without waiting: the
- * LIMIT applies after the locking, so locked rows are skipped, not counted. Undefined when all are held.
+ * Lease the first of `ids` (in their order) that no concurrent transaction holds and that is still open
+ * for the expert, in one call of `platina_claim` (migrations/…_queue_claim.ts): it locks each candidate
+ * without waiting (SKIP LOCKED), re-checks it in a snapshot taken after the lock, and leases it, dropping
+ * the expert's expired leases on other images. `claimed` null: none could be leased; `sawLocked`: some
+ * were skipped because a concurrent transaction held them, so another round may find them free.
  */
-export async function lockFirstFree(tx: Kysely<DB>, ids: string[]): Promise<string | undefined> {
-  const result = await sql<{ id: string }>`${PREPARED}
-    select i.id from unnest(${ids}::bigint[]) with ordinality as u(id, ord)
-    join images i on i.id = u.id
-    order by u.ord
-    limit 1
-    for no key update of i skip locked`.execute(tx);
-  return result.rows[0]?.id;
-}
-
-/**
- * With the image's lock held, in a fresh snapshot: if the image is still open for the expert, reserve
- * (or extend) their lease on it, dropping their expired leases on other images. False when it closed
- * meanwhile (a vote completed it, another expert's lease filled it, the expert voted on it elsewhere).
- */
-export async function leaseIfOpen(
-  tx: Kysely<DB>,
-  imageId: string,
+export async function claimFirstOpen(
+  db: Kysely<DB>,
+  ids: string[],
   userId: string,
   votesRequired: number,
-): Promise<boolean> {
-  const expires = sql<Date>`now() + make_interval(mins => ${LEASE_MINUTES})`;
-  const result = await sql<{ image_id: string }>`${PREPARED}
-    with expired as (
-      delete from queue_leases
-      where user_id = ${userId} and expires_at <= now() and image_id <> ${imageId}
-    )
-    insert into queue_leases (image_id, user_id, expires_at)
-    select i.id, ${userId}, ${expires}
-    from images i left join image_consensus c on c.image_id = i.id
-    where i.id = ${imageId} and ${openFor(userId, votesRequired)}
-    on conflict (image_id, user_id) do update set expires_at = excluded.expires_at
-    returning image_id`.execute(tx);
-  return result.rows.length > 0;
+): Promise<{ claimed: string | null; sawLocked: boolean }> {
+  const result = await sql<{ claimed: string | null; saw_locked: boolean }>`${PREPARED}
+    select claimed::text, saw_locked
+    from platina_claim(${userId}::bigint, ${ids}::bigint[], ${votesRequired}::int, ${LEASE_MINUTES}::int)`.execute(
+    db,
+  );
+  const row = result.rows[0]!;
+  return { claimed: row.claimed, sawLocked: row.saw_locked };
 }
 
 /**

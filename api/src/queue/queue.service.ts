@@ -6,15 +6,9 @@ import { getSettings, settingsAndActiveModel } from '../settings/settings.servic
 import { getImageWithModel, modelVisibleTo } from '../images/images.service.ts';
 import * as repo from './queue.repository.ts';
 import type { QueueImageDto, QueueStats } from '../../../lib/api-types/queue.ts';
+import type { ImageDto } from '../../../lib/api-types/images.ts';
 
 const CLAIM_ROUNDS = 5;
-
-/**
- * The claim's transaction: a lease is a soft reservation, so its commit does not wait for the WAL flush
- * (the vote's does); and its statements, all prepared and planned by ids alone, run on generic plans
- * (planning the candidate query took 1.2 ms a call, running it 0.5 ms; measured on the queue benchmark).
- */
-const CLAIM: LocalSettings = { synchronous_commit: 'off', plan_cache_mode: 'force_generic_plan' };
 
 /**
  * The queue's candidates in the order they are offered: the expert's own live lease; then, ordering by
@@ -32,26 +26,29 @@ export function offerOrder(c: repo.Candidates, exclude: ReadonlySet<string>): st
 }
 
 /**
- * One claim, in one transaction: read every ordering (one statement), lock the first candidate no one
- * else holds (skipping held rows without waiting), then re-check it with a fresh snapshot and lease it
- * (one statement). A candidate that closed meanwhile is dropped and the next one tried.
+ * The claim's transaction: a lease is a soft reservation, so its commit does not wait for the WAL flush
+ * (the vote's does); and its statements, all prepared and planned by ids alone, run on generic plans
+ * (planning the candidate query took 1.2 ms a call, running it 0.5 ms; measured on the queue benchmark).
+ */
+const CLAIM: LocalSettings = { synchronous_commit: 'off', plan_cache_mode: 'force_generic_plan' };
+
+/**
+ * One claim, in one transaction (four round trips: begin, candidates, claim, image; then commit): read
+ * every ordering in one statement, then lease the first candidate that is free and still open.
  */
 async function claimNext(
   tx: Kysely<DB>,
   user: AuthUser,
   votesRequired: number,
   model: string | null,
+  shownModel: string | null,
   exclude: ReadonlySet<string>,
-): Promise<{ claimed: string | null; sawLocked: boolean }> {
-  let ids = offerOrder(await repo.candidates(tx, user.id, votesRequired, model), exclude);
-  while (ids.length > 0) {
-    const locked = await repo.lockFirstFree(tx, ids);
-    if (locked === undefined) return { claimed: null, sawLocked: true };
-    if (await repo.leaseIfOpen(tx, locked, user.id, votesRequired))
-      return { claimed: locked, sawLocked: false };
-    ids = ids.slice(ids.indexOf(locked) + 1);
-  }
-  return { claimed: null, sawLocked: false };
+): Promise<{ image: ImageDto | null; sawLocked: boolean }> {
+  const ids = offerOrder(await repo.candidates(tx, user.id, votesRequired, model), exclude);
+  if (ids.length === 0) return { image: null, sawLocked: false };
+  const { claimed, sawLocked } = await repo.claimFirstOpen(tx, ids, user.id, votesRequired);
+  // Read in the same transaction: one round trip fewer than after the commit, on the generic plan.
+  return { image: claimed ? await getImageWithModel(tx, claimed, shownModel) : null, sawLocked };
 }
 
 export async function nextImage(
@@ -62,15 +59,12 @@ export async function nextImage(
 ): Promise<QueueImageDto | null> {
   const { settings, activeModel: model } = await settingsAndActiveModel(services.db);
   const shownModel = modelVisibleTo(user, settings, model);
-  // A round ends without a claim either because nothing is open (204) or because every candidate was
-  // locked by a concurrent claim or vote at that instant; only the latter is worth another round.
+  // A round ends without a claim either because nothing is open (204) or because some candidate was
+  // held by a concurrent claim or vote at that instant; only the latter is worth another round.
   for (let round = 0; round < CLAIM_ROUNDS; round++) {
-    const attempt = await localTransaction(services.db, CLAIM, async (tx) => {
-      const { claimed, sawLocked } = await claimNext(tx, user, settings.votesRequired, model, exclude);
-      // Read in the same transaction: one round trip fewer than after the commit, on the generic plan.
-      const image = claimed ? await getImageWithModel(tx, claimed, shownModel) : null;
-      return { image, sawLocked };
-    });
+    const attempt = await localTransaction(services.db, CLAIM, (tx) =>
+      claimNext(tx, user, settings.votesRequired, model, shownModel, exclude),
+    );
     if (attempt.image) return { ...attempt.image, leaseExpiresInSeconds: repo.LEASE_MINUTES * 60 };
     if (!attempt.sawLocked) break;
   }
