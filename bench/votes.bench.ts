@@ -126,7 +126,9 @@ export default async function runBench(): Promise<BenchReport> {
         returning image_id
       )
       insert into image_consensus (image_id, status, verdict, method, normal_votes, votes_needed)
-      select image_id, 'resolved', 'normal', 'unanimous', count(*), 0 from voted group by image_id`.execute(db);
+      select image_id, 'resolved', 'normal', 'unanimous', count(*), 0 from voted group by image_id`.execute(
+      db,
+    );
     await sql`analyze`.execute(db);
     const matureLatencies = await queueRounds(matureExperts, THINK_MS);
 
