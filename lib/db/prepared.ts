@@ -9,8 +9,10 @@ import type pg from 'pg';
  * planning costs more than running it (2.8 ms of planning beside 1.5–2.4 ms of execution on 100 000
  * images: 5.3 ms a call unnamed, 1.2 ms prepared, measured on the queue benchmark's database). A
  * statement marked PREPARED is sent as a named statement: each connection
- * parses it once and PostgreSQL's plan cache takes over (a generic plan once it costs no more than the
- * custom ones).
+ * parses it once and PostgreSQL's plan cache takes over. Left to itself, PostgreSQL may still plan it
+ * afresh on every call (it did for the candidate query: its custom plans looked cheaper than the generic
+ * one); a transaction that sets `plan_cache_mode = force_generic_plan` (local-transaction.ts) runs its
+ * prepared statements on one generic plan per connection instead.
  *
  * The mark goes first in a `sql` template (sql`${PREPARED} select …`), or after a builder's `select`
  * keyword (`.modifyFront(PREPARED)`). Only statements with a bounded set of texts may carry it (values as
