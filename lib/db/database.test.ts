@@ -33,6 +33,26 @@ describe('localTransaction', () => {
     assert.ok((await bundles()).includes('soft-kept'));
   });
 
+  test('hands its function the rows of an opening read sent with its begin, inside the transaction', async () => {
+    const [opened, txid] = await localTransaction(
+      database.db,
+      LOCAL,
+      async (tx, rows) => [
+        rows,
+        (await sql<{ x: string }>`select txid_current()::text as x`.execute(tx)).rows[0]!.x,
+      ],
+      sql<{ answer: number; txid: string }>`select 41 + 1 as answer, txid_current()::text as txid`,
+    );
+    assert.deepEqual(opened, [{ answer: 42, txid }], 'one row, read in the transaction itself');
+  });
+
+  test('refuses an opening read with parameters (it travels in the simple protocol)', async () => {
+    await assert.rejects(
+      localTransaction(database.db, LOCAL, async () => 1, sql`select ${1}::int`),
+      /takes no parameters/,
+    );
+  });
+
   test('rolls back everything when its function throws, and rethrows', async () => {
     await assert.rejects(
       localTransaction(database.db, LOCAL, async (tx) => {

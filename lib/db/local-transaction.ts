@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DB } from './schema.ts';
 
 /**
@@ -24,21 +24,32 @@ export interface LocalSettings {
 
 /**
  * A transaction with `settings` for it alone, begun with one round trip (`begin` and the settings sent
- * together as one simple-protocol message) instead of Kysely's two or more. `fn` gets a Kysely bound to
- * the transaction's connection; a throw rolls it back and is rethrown.
+ * together as one simple-protocol message) instead of Kysely's two or more. `opening`: a read without
+ * parameters sent in that same message (so it costs no round trip of its own, and is planned afresh each
+ * time, which suits only a cheap statement); `fn` gets its rows. `fn` gets a Kysely bound to the
+ * transaction's connection; a throw rolls it back and is rethrown.
  */
-export function localTransaction<T>(
+export async function localTransaction<T, R = never>(
   db: Kysely<DB>,
   settings: LocalSettings,
-  fn: (tx: Kysely<DB>) => Promise<T>,
+  fn: (tx: Kysely<DB>, opened: R[]) => Promise<T>,
+  opening?: RawBuilder<R>,
 ): Promise<T> {
   // Keys and values come from the LocalSettings type's literals, never from input.
-  const begin = ['begin', ...Object.entries(settings).map(([key, value]) => `set local ${key} = ${value}`)];
+  const statements = [
+    'begin',
+    ...Object.entries(settings).map(([key, value]) => `set local ${key} = ${value}`),
+  ];
+  if (opening) {
+    const read = opening.compile(db);
+    if (read.parameters.length > 0) throw new Error('localTransaction: the opening read takes no parameters');
+    statements.push(read.sql);
+  }
   return db.connection().execute(async (tx) => {
-    await sql.raw(begin.join('; ')).execute(tx);
+    const begun = await sql.raw<R>(statements.join('; ')).execute(tx);
     let result: T;
     try {
-      result = await fn(tx);
+      result = await fn(tx, opening ? begun.rows : []);
     } catch (error) {
       await sql.raw('rollback').execute(tx);
       throw error;

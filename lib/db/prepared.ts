@@ -34,10 +34,17 @@ export function preparingPool(pool: pg.Pool): PostgresPool {
     async connect(): Promise<PostgresPoolClient> {
       const client = await pool.connect();
       return {
-        query: ((text: unknown, values?: readonly unknown[]) =>
-          typeof text === 'string' && isMarked(text)
-            ? client.query({ name: statementName(text), text, values: values as unknown[] })
-            : client.query(text as string, values as unknown[])) as unknown as PostgresPoolClient['query'],
+        query: (async (text: unknown, values?: readonly unknown[]) => {
+          if (typeof text === 'string' && isMarked(text))
+            return client.query({ name: statementName(text), text, values: values as unknown[] });
+          const result: pg.QueryResult | pg.QueryResult[] = await client.query(
+            text as string,
+            values as unknown[],
+          );
+          // Several statements in one simple-protocol message answer with one result each; Kysely reads
+          // one, so it gets the last (as psql shows it): local-transaction.ts opens with a read that way.
+          return Array.isArray(result) ? result[result.length - 1] : result;
+        }) as unknown as PostgresPoolClient['query'],
         release: (destroy?: boolean) => client.release(destroy),
       };
     },

@@ -2,7 +2,12 @@ import type { Kysely } from 'kysely';
 import { localTransaction, type LocalSettings } from '../../../lib/db/local-transaction.ts';
 import type { DB } from '../../../lib/db/schema.ts';
 import type { AuthUser, Services } from '../http/context.ts';
-import { getSettings, settingsAndActiveModel } from '../settings/settings.service.ts';
+import {
+  getSettings,
+  SETTINGS_AND_MODEL,
+  settingsAndModelFromRow,
+  type SettingsAndModel,
+} from '../settings/settings.service.ts';
 import { getImageWithModel, modelVisibleTo } from '../images/images.service.ts';
 import * as repo from './queue.repository.ts';
 import type { QueueImageDto, QueueStats } from '../../../lib/api-types/queue.ts';
@@ -33,22 +38,24 @@ export function offerOrder(c: repo.Candidates, exclude: ReadonlySet<string>): st
 const CLAIM: LocalSettings = { synchronous_commit: 'off', plan_cache_mode: 'force_generic_plan' };
 
 /**
- * One claim, in one transaction (four round trips: begin, candidates, claim, image; then commit): read
- * every ordering in one statement, then lease the first candidate that is free and still open.
+ * One claim, in one transaction of four round trips — `begin` with the settings and the active model
+ * (read in the same message), every candidate ordering in one statement, the claim, the image — and its
+ * `commit`: lease the first candidate that is free and still open.
  */
 async function claimNext(
   tx: Kysely<DB>,
   user: AuthUser,
-  votesRequired: number,
-  model: string | null,
-  shownModel: string | null,
+  { settings, activeModel }: SettingsAndModel,
   exclude: ReadonlySet<string>,
 ): Promise<{ image: ImageDto | null; sawLocked: boolean }> {
-  const ids = offerOrder(await repo.candidates(tx, user.id, votesRequired, model), exclude);
+  const { votesRequired } = settings;
+  const ids = offerOrder(await repo.candidates(tx, user.id, votesRequired, activeModel), exclude);
   if (ids.length === 0) return { image: null, sawLocked: false };
   const { claimed, sawLocked } = await repo.claimFirstOpen(tx, ids, user.id, votesRequired);
+  if (!claimed) return { image: null, sawLocked };
   // Read in the same transaction: one round trip fewer than after the commit, on the generic plan.
-  return { image: claimed ? await getImageWithModel(tx, claimed, shownModel) : null, sawLocked };
+  const image = await getImageWithModel(tx, claimed, modelVisibleTo(user, settings, activeModel));
+  return { image, sawLocked };
 }
 
 export async function nextImage(
@@ -57,13 +64,14 @@ export async function nextImage(
   /** Images the client already holds (prefetch): never handed out again by this call. */
   exclude: ReadonlySet<string> = new Set(),
 ): Promise<QueueImageDto | null> {
-  const { settings, activeModel: model } = await settingsAndActiveModel(services.db);
-  const shownModel = modelVisibleTo(user, settings, model);
   // A round ends without a claim either because nothing is open (204) or because some candidate was
   // held by a concurrent claim or vote at that instant; only the latter is worth another round.
   for (let round = 0; round < CLAIM_ROUNDS; round++) {
-    const attempt = await localTransaction(services.db, CLAIM, (tx) =>
-      claimNext(tx, user, settings.votesRequired, model, shownModel, exclude),
+    const attempt = await localTransaction(
+      services.db,
+      CLAIM,
+      (tx, [row]) => claimNext(tx, user, settingsAndModelFromRow(row!), exclude),
+      SETTINGS_AND_MODEL,
     );
     if (attempt.image) return { ...attempt.image, leaseExpiresInSeconds: repo.LEASE_MINUTES * 60 };
     if (!attempt.sawLocked) break;

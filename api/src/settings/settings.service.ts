@@ -28,21 +28,36 @@ export async function getSettings(db: Kysely<DB> | Transaction<DB>): Promise<Set
   return settingsFromRows(await repo.readSettingRows(db));
 }
 
+export interface SettingsAndModel {
+  settings: Settings;
+  /** The active model version; null before the first model. */
+  activeModel: string | null;
+}
+
+interface SettingsAndModelRow {
+  settings: string | null;
+  model: string | null;
+}
+
+/**
+ * The read behind settingsAndActiveModel, for a caller that sends it along with other statements (the
+ * queue's claim opens its transaction with it: local-transaction.ts); no parameters.
+ */
+export const SETTINGS_AND_MODEL = sql<SettingsAndModelRow>`
+  select ${repo.SETTINGS_TEXT} as settings,
+         (select model_version::text from model_activations order by id desc limit 1) as model`;
+
+export function settingsAndModelFromRow(row: SettingsAndModelRow): SettingsAndModel {
+  return { settings: settingsFromRows(repo.settingRowsFromText(row.settings)), activeModel: row.model };
+}
+
 /**
  * The settings and the active model version (null before the first model), in one round trip: what
- * every hot path that decides what an expert may see (the queue, an image) needs first.
+ * every hot path that decides what an expert may see (an image, the queue) needs first.
  */
-export async function settingsAndActiveModel(
-  db: Kysely<DB>,
-): Promise<{ settings: Settings; activeModel: string | null }> {
-  const result = await sql<{ settings: string | null; model: string | null }>`${PREPARED}
-    select ${repo.SETTINGS_TEXT} as settings,
-           (select model_version::text from model_activations order by id desc limit 1) as model`.execute(db);
-  const row = result.rows[0]!;
-  return {
-    settings: settingsFromRows(repo.settingRowsFromText(row.settings)),
-    activeModel: row.model,
-  };
+export async function settingsAndActiveModel(db: Kysely<DB>): Promise<SettingsAndModel> {
+  const result = await sql<SettingsAndModelRow>`${PREPARED} ${SETTINGS_AND_MODEL}`.execute(db);
+  return settingsAndModelFromRow(result.rows[0]!);
 }
 
 /**
