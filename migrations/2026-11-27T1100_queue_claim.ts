@@ -15,23 +15,21 @@ import { sql, type Kysely } from 'kysely';
  * of the parameters; queue/claim-function.test.ts compares the two, so a change there comes with a
  * migration that re-creates this function.
  *
- * Returns the leased image (null: none), and whether a candidate was skipped because a concurrent
- * transaction held it (then another round may find it free).
+ * Returns the leased image; null when every candidate was held or had closed (the caller asks for fresh
+ * candidates then).
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     create function platina_claim(p_user bigint, p_ids bigint[], p_votes_required int, p_lease_minutes int)
-    returns table (claimed bigint, saw_locked boolean)
+    returns bigint
     language plpgsql as $$
     declare
       v_id bigint;
       v_leased bigint;
-      v_saw_locked boolean := false;
     begin
       foreach v_id in array p_ids loop
         perform 1 from images where id = v_id for no key update skip locked;
         if not found then
-          v_saw_locked := true;
           continue;
         end if;
         with expired as (
@@ -50,11 +48,10 @@ export async function up(db: Kysely<any>): Promise<void> {
         on conflict (image_id, user_id) do update set expires_at = excluded.expires_at
         returning image_id into v_leased;
         if v_leased is not null then
-          return query select v_leased, v_saw_locked;
-          return;
+          return v_leased;
         end if;
       end loop;
-      return query select null::bigint, v_saw_locked;
+      return null;
     end $$`.execute(db);
 }
 

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import { PREPARED } from '../../../lib/db/prepared.ts';
 import type { DB, ImageStatus } from '../../../lib/db/schema.ts';
 
@@ -26,6 +26,11 @@ export interface ImageRow {
 
 export interface ImageFilter {
   ids?: string[];
+  /**
+   * The image whose id this scalar subquery yields, evaluated once (the queue's claim, which leases the
+   * image in the same statement that reads it).
+   */
+  idOf?: RawBuilder<string | null>;
   bundle?: string;
   status?: ImageStatus;
   sha256?: string;
@@ -71,6 +76,7 @@ export async function selectImages(
     ]);
   // One array parameter, not a list: the statement's text does not depend on how many ids.
   if (filter.ids) q = q.where('i.id', '=', sql<string>`any(${filter.ids}::bigint[])`);
+  if (filter.idOf) q = q.where('i.id', '=', sql<string>`(${filter.idOf})`);
   if (filter.bundle !== undefined) q = q.where('b.name', '=', filter.bundle);
   if (filter.sha256 !== undefined) q = q.where('i.sha256', '=', filter.sha256);
   if (filter.status !== undefined) q = q.where(sql`coalesce(c.status, 'unlabeled')`, '=', filter.status);

@@ -1,7 +1,7 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Kysely } from 'kysely';
+import type { Kysely, RawBuilder } from 'kysely';
 import type { DB, ImageStatus } from '../../../lib/db/schema.ts';
 import { localBounds, type Conversion, type Method } from '../../../lib/imaging/conversions.ts';
 import { InvalidImageError } from '../../../lib/imaging/tiff-decode.ts';
@@ -144,10 +144,7 @@ export async function getImage(services: Services, user: AuthUser, id: string): 
   return getImageWithModel(services.db, id, await visibleModel(services, user));
 }
 
-/**
- * One image with the prediction of `modelVersion` (null: none), for callers that know what may be shown;
- * `db` may be a transaction (the queue reads the image it just leased in the lease's transaction).
- */
+/** One image with the prediction of `modelVersion` (null: none), for callers that know what may be shown. */
 export async function getImageWithModel(
   db: Kysely<DB>,
   id: string,
@@ -156,6 +153,19 @@ export async function getImageWithModel(
   const [row] = await repo.selectImages(db, { ids: [id] }, modelVersion);
   if (!row) throw new AppError('not_found', `no image with id ${id}`);
   return toDto(row);
+}
+
+/**
+ * The image whose id `idOf` yields (a scalar subquery, run once: the queue's claim), with the prediction of
+ * `modelVersion`; null when it yields none.
+ */
+export async function imageOfWithModel(
+  db: Kysely<DB>,
+  idOf: RawBuilder<string | null>,
+  modelVersion: string | null,
+): Promise<ImageDto | null> {
+  const [row] = await repo.selectImages(db, { idOf }, modelVersion);
+  return row ? toDto(row) : null;
 }
 
 /** Cursors are opaque to clients; inside, the last id of the previous page. */

@@ -162,25 +162,20 @@ export async function candidates(
 }
 
 /**
- * Lease the first of `ids` (in their order) that no concurrent transaction holds and that is still open
- * for the expert, in one call of `platina_claim` (migrations/…_queue_claim.ts): it locks each candidate
- * without waiting (SKIP LOCKED), re-checks it in a snapshot taken after the lock, and leases it, dropping
- * the expert's expired leases on other images. `claimed` null: none could be leased; `sawLocked`: some
- * were skipped because a concurrent transaction held them, so another round may find them free.
+ * The lease of the first of `ids` (in their order) that no concurrent transaction holds and that is still
+ * open for the expert, as a scalar subquery for the statement that reads the image: one call of
+ * `platina_claim` (migrations/…_queue_claim.ts) locks each candidate without waiting (SKIP LOCKED),
+ * re-checks it in a snapshot taken after the lock, and leases it, dropping the expert's expired leases on
+ * other images. It yields the leased image's id, or null when every candidate was held or had closed.
  */
-export async function claimFirstOpen(
-  db: Kysely<DB>,
+export function claimFirstOpen(
   ids: string[],
   userId: string,
   votesRequired: number,
-): Promise<{ claimed: string | null; sawLocked: boolean }> {
-  const result = await sql<{ claimed: string | null; saw_locked: boolean }>`${PREPARED}
-    select claimed::text, saw_locked
-    from platina_claim(${userId}::bigint, ${ids}::bigint[], ${votesRequired}::int, ${LEASE_MINUTES}::int)`.execute(
-    db,
-  );
-  const row = result.rows[0]!;
-  return { claimed: row.claimed, sawLocked: row.saw_locked };
+): RawBuilder<string | null> {
+  return sql<
+    string | null
+  >`select platina_claim(${userId}::bigint, ${ids}::bigint[], ${votesRequired}::int, ${LEASE_MINUTES}::int)`;
 }
 
 /**

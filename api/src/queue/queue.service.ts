@@ -8,7 +8,7 @@ import {
   settingsAndModelFromRow,
   type SettingsAndModel,
 } from '../settings/settings.service.ts';
-import { getImageWithModel, modelVisibleTo } from '../images/images.service.ts';
+import { imageOfWithModel, modelVisibleTo } from '../images/images.service.ts';
 import * as repo from './queue.repository.ts';
 import type { QueueImageDto, QueueStats } from '../../../lib/api-types/queue.ts';
 import type { ImageDto } from '../../../lib/api-types/images.ts';
@@ -38,24 +38,23 @@ export function offerOrder(c: repo.Candidates, exclude: ReadonlySet<string>): st
 const CLAIM: LocalSettings = { synchronous_commit: 'off', plan_cache_mode: 'force_generic_plan' };
 
 /**
- * One claim, in one transaction of four round trips — `begin` with the settings and the active model
- * (read in the same message), every candidate ordering in one statement, the claim, the image — and its
- * `commit`: lease the first candidate that is free and still open.
+ * One claim, in one transaction of three round trips — `begin` with the settings and the active model
+ * (read in the same message), every candidate ordering in one statement, then the claim and the image in
+ * one — and its `commit`: lease the first candidate that is free and still open, and read it.
+ * `offered`: how many candidates there were (none: nothing is open for the expert).
  */
 async function claimNext(
   tx: Kysely<DB>,
   user: AuthUser,
   { settings, activeModel }: SettingsAndModel,
   exclude: ReadonlySet<string>,
-): Promise<{ image: ImageDto | null; sawLocked: boolean }> {
+): Promise<{ image: ImageDto | null; offered: number }> {
   const { votesRequired } = settings;
   const ids = offerOrder(await repo.candidates(tx, user.id, votesRequired, activeModel), exclude);
-  if (ids.length === 0) return { image: null, sawLocked: false };
-  const { claimed, sawLocked } = await repo.claimFirstOpen(tx, ids, user.id, votesRequired);
-  if (!claimed) return { image: null, sawLocked };
-  // Read in the same transaction: one round trip fewer than after the commit, on the generic plan.
-  const image = await getImageWithModel(tx, claimed, modelVisibleTo(user, settings, activeModel));
-  return { image, sawLocked };
+  if (ids.length === 0) return { image: null, offered: 0 };
+  const claim = repo.claimFirstOpen(ids, user.id, votesRequired);
+  const image = await imageOfWithModel(tx, claim, modelVisibleTo(user, settings, activeModel));
+  return { image, offered: ids.length };
 }
 
 export async function nextImage(
@@ -64,8 +63,9 @@ export async function nextImage(
   /** Images the client already holds (prefetch): never handed out again by this call. */
   exclude: ReadonlySet<string> = new Set(),
 ): Promise<QueueImageDto | null> {
-  // A round ends without a claim either because nothing is open (204) or because some candidate was
-  // held by a concurrent claim or vote at that instant; only the latter is worth another round.
+  // A round without a claim had candidates that a concurrent claim or vote held or closed between the
+  // candidate query and the claim: another round, with fresh candidates, may find one. No candidates at
+  // all: nothing is open for the expert (204).
   for (let round = 0; round < CLAIM_ROUNDS; round++) {
     const attempt = await localTransaction(
       services.db,
@@ -74,7 +74,7 @@ export async function nextImage(
       SETTINGS_AND_MODEL,
     );
     if (attempt.image) return { ...attempt.image, leaseExpiresInSeconds: repo.LEASE_MINUTES * 60 };
-    if (!attempt.sawLocked) break;
+    if (attempt.offered === 0) break;
   }
   return null;
 }
