@@ -25,6 +25,12 @@ export interface QueueRounds {
    * (0: none, every expert asks again at once — a stress test rather than people labeling).
    */
   thinkMs?: number;
+  /**
+   * Rounds at the start of each expert's run whose next-image latencies are returned apart (`rampUp`), not
+   * in `latencies`: with no pause, every expert's first request arrives in the same millisecond, a burst
+   * the steady state never sees again.
+   */
+  rampUpRounds?: number;
 }
 
 function client(base: string, sockets: number) {
@@ -97,9 +103,10 @@ export const loadTasks = {
   },
 
   /** Each expert, `rounds` times: get the next image (timed), vote on it. */
-  async queueRounds(o: QueueRounds): Promise<{ latencies: number[] }> {
+  async queueRounds(o: QueueRounds): Promise<{ latencies: number[]; rampUp: number[] }> {
     const http = client(o.url, o.experts.length);
     const latencies: number[] = [];
+    const rampUp: number[] = [];
     try {
       await Promise.all(
         o.experts.map(async (expert) => {
@@ -108,7 +115,7 @@ export const loadTasks = {
           for (let j = 0; j < o.rounds; j++) {
             const t = performance.now();
             const next = await http.request('GET', '/api/queue/next', expert.token);
-            latencies.push(performance.now() - t);
+            (j < (o.rampUpRounds ?? 0) ? rampUp : latencies).push(performance.now() - t);
             if (next.status !== 200) throw new Error(`queue answered ${next.status}: ${next.body}`);
             const { id } = JSON.parse(next.body) as { id: string };
             const r = await http.request('PUT', `/api/images/${id}/votes/me`, expert.token, {
@@ -123,6 +130,6 @@ export const loadTasks = {
     } finally {
       http.close();
     }
-    return { latencies };
+    return { latencies, rampUp };
   },
 };
