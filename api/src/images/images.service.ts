@@ -141,16 +141,7 @@ export async function uploadImage(
 }
 
 export async function getImage(services: Services, user: AuthUser, id: string): Promise<ImageDto> {
-  return getImageWithModel(services.db, id, await visibleModel(services, user));
-}
-
-/** One image with the prediction of `modelVersion` (null: none), for callers that know what may be shown. */
-export async function getImageWithModel(
-  db: Kysely<DB>,
-  id: string,
-  modelVersion: string | null,
-): Promise<ImageDto> {
-  const [row] = await repo.selectImages(db, { ids: [id] }, modelVersion);
+  const [row] = await repo.selectImages(services.db, { ids: [id] }, await visibleModel(services, user));
   if (!row) throw new AppError('not_found', `no image with id ${id}`);
   return toDto(row);
 }
