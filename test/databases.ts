@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openEmbedded, openPostgres, type Database } from '../lib/db/connect.ts';
+import { openEmbedded, openPostgres, type Database, type PoolTimeouts } from '../lib/db/connect.ts';
 import { migrateToLatest, migrationsFingerprint } from '../lib/db/migrate.ts';
 
 /**
@@ -22,11 +22,12 @@ export function testDbKind(): TestDbKind {
 
 export const TEST_PG_URL = process.env.PLATINA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-export async function openTestDatabase(kind = testDbKind()): Promise<Database> {
-  return kind === 'postgres' ? clonePostgres() : clonePglite();
+/** `timeouts`: the pool's, shortened by tests that need a connection dropped while idle. */
+export async function openTestDatabase(kind = testDbKind(), timeouts?: PoolTimeouts): Promise<Database> {
+  return kind === 'postgres' ? clonePostgres(timeouts) : clonePglite(timeouts);
 }
 
-async function clonePostgres(): Promise<Database> {
+async function clonePostgres(timeouts?: PoolTimeouts): Promise<Database> {
   const fp = await migrationsFingerprint();
   const template = `platina_tpl_${fp}`;
   const admin = new pg.Client({ connectionString: TEST_PG_URL });
@@ -53,7 +54,7 @@ async function clonePostgres(): Promise<Database> {
   } finally {
     await admin.end();
   }
-  const database = openPostgres(withDatabase(TEST_PG_URL, name), 10);
+  const database = openPostgres(withDatabase(TEST_PG_URL, name), 10, undefined, timeouts);
   return {
     ...database,
     url: withDatabase(TEST_PG_URL, name),
@@ -73,7 +74,7 @@ function withDatabase(url: string, db: string): string {
   return u.toString();
 }
 
-async function clonePglite(): Promise<Database> {
+async function clonePglite(timeouts?: PoolTimeouts): Promise<Database> {
   const fp = await migrationsFingerprint();
   const file = path.join(os.tmpdir(), `platina-pglite-template-${fp}.tar`);
   if (!fs.existsSync(file)) {
@@ -104,7 +105,7 @@ async function clonePglite(): Promise<Database> {
       }
     }
   }
-  return openEmbedded({ loadDataDir: new Blob([fs.readFileSync(file)]) });
+  return openEmbedded({ loadDataDir: new Blob([fs.readFileSync(file)]), timeouts });
 }
 
 /** True when a PostgreSQL server answers at TEST_PG_URL. */

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import type { Role } from '../lib/db/schema.ts';
+import type { PoolTimeouts } from '../lib/db/connect.ts';
 import { loadConfig, type Config } from '../api/src/config.ts';
 import { startServer, type RunningServer } from '../api/src/server.ts';
 import { openTestDatabase } from './databases.ts';
@@ -49,7 +50,11 @@ export interface TestApp {
 
 let counter = 0;
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/** `opts.timeouts`: the database pool's (see PoolTimeouts), for tests of connections dropped while idle. */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  opts: { timeouts?: PoolTimeouts } = {},
+): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'platina-test-'));
   const config = loadConfig({
     PORT: '0',
@@ -60,7 +65,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const database = await openTestDatabase();
+  const database = await openTestDatabase(undefined, opts.timeouts);
   const server = await startServer(config, database, { logger: pino({ level: config.logLevel }) });
 
   async function request<T>(method: string, p: string, opts: RequestOptions = {}): Promise<Reply<T>> {

@@ -41,6 +41,17 @@ export class DatabaseLockedError extends Error {
 }
 
 /**
+ * The pool's timeouts, for tests that need a connection dropped without waiting for the defaults
+ * (pg's own: 10 s idle, no maximum lifetime; the embedded database keeps its one connection).
+ */
+export interface PoolTimeouts {
+  /** Close a pooled connection idle this long (ms); 0 never does. */
+  idleTimeoutMillis?: number;
+  /** Close a pooled connection this old (s) once it is idle; 0 never does. */
+  maxLifetimeSeconds?: number;
+}
+
+/**
  * Open a real PostgreSQL server. `onIdleError`: an idle pooled connection failed (the server restarted or
  * terminated it); the pool has already dropped it and the next query opens a new one. Without a
  * listener, pg's pool rethrows the error as an uncaught exception and the process dies.
@@ -49,8 +60,9 @@ export function openPostgres(
   url: string,
   poolSize = 10,
   onIdleError: (error: Error) => void = () => {},
+  timeouts: PoolTimeouts = {},
 ): Database {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, ...timeouts });
   pool.on('error', onIdleError);
   // Platina's queries are short index walks. Some have large cost estimates (a LIMIT over a lateral
   // join: the queue's fresh images), which crosses jit_above_cost, and PostgreSQL then spends ~13 ms
@@ -79,6 +91,7 @@ export async function openEmbedded(opts: {
   loadDataDir?: Blob;
   /** A timed maintenance run failed (the next one is tried all the same). */
   onMaintenanceError?: (error: Error) => void;
+  timeouts?: PoolTimeouts;
 }): Promise<Database & { pglite: PGlite; maintain: () => Promise<void> }> {
   let releaseLock = () => {};
   if (opts.dataDir) {
@@ -90,10 +103,35 @@ export async function openEmbedded(opts: {
       dataDir: opts.dataDir,
       loadDataDir: opts.loadDataDir,
     });
-    const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 1 });
+    // The pool below holds one connection, but the server admits two: when the pool closes its connection
+    // and at once opens a new one, the server may see the new socket before it has processed the old
+    // one's close, and with one slot it answered "Too many connections" (pg: "Connection terminated
+    // unexpectedly"). The old socket is idle by then (the pool closes only released clients, and a
+    // client dropped mid-transaction is rolled back by pglite-socket before the session serves another).
+    const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 2 });
     await server.start();
     const [host, port] = server.getServerConn().split(':');
-    const pool = new pg.Pool({ host, port: Number(port), user: 'postgres', database: 'postgres', max: 1 });
+    // Every connection reaches the same PGlite session: what one connection leaves there (the named
+    // statements of prepared.ts, session settings, advisory locks, LISTENs) the next one finds. On a
+    // real server a new connection is a new session; here it is made one by DISCARD ALL, sent before
+    // the connection's first query (the pool emits 'connect' before it hands the client out, and a
+    // client runs its queries in order). Without it, the first named statement on a new connection
+    // fails with "prepared statement … already exists" — after pg's 10 s idle timeout had dropped the
+    // connection, every hot route answered 500. The connection is also kept while idle (timeout 0): a
+    // reconnect buys nothing against an in-process database.
+    const pool = new pg.Pool({
+      host,
+      port: Number(port),
+      user: 'postgres',
+      database: 'postgres',
+      max: 1,
+      idleTimeoutMillis: 0,
+      ...opts.timeouts,
+    });
+    pool.on('connect', (client) => {
+      // A connection that cannot run it cannot run the queries queued behind it either: they fail alike.
+      client.query('discard all').catch(() => {});
+    });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
     // Through the pool, so it queues behind the queries in flight like any other statement.
     const maintain = async () => {

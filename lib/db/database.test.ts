@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { openPostgres, type Database } from './connect.ts';
+import { openEmbedded, openPostgres, type Database } from './connect.ts';
 import { openTestDatabase, testDbKind } from '../../test/databases.ts';
 import { PREPARED } from './prepared.ts';
 import { localTransaction } from './local-transaction.ts';
@@ -135,6 +135,41 @@ describe('openPostgres', () => {
       }
     },
   );
+});
+
+describe('a pooled connection closed while idle (pool timeouts of 20 ms, so no test waits 10 s)', () => {
+  // The embedded database's connections all reach one PGlite session; a real server's are sessions of
+  // their own. Either way the next connection must start clean, and named statements must still run.
+  const open = () =>
+    testDbKind() === 'postgres'
+      ? openPostgres(database.url!, 1, () => {}, { idleTimeoutMillis: 20 })
+      : openEmbedded({ timeouts: { idleTimeoutMillis: 20 } });
+  const idle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  test('is replaced by a fresh session that runs the same prepared statements again', async () => {
+    const other = await open();
+    try {
+      const twice = async (n: number) =>
+        (await sql<{ t: number }>`${PREPARED} select ${n}::int * 2 as t`.execute(other.db)).rows[0]!.t;
+      const timeout = async () =>
+        (await sql<{ v: string }>`select current_setting('statement_timeout') as v`.execute(other.db))
+          .rows[0]!.v;
+      assert.equal(await twice(1), 2);
+      await sql`set statement_timeout = '4321ms'`.execute(other.db);
+      assert.equal(await timeout(), '4321ms');
+      await idle(150); // past every pool timeout
+      assert.equal(await twice(2), 4, 'a named statement parsed by the dropped connection runs again');
+      assert.equal(await timeout(), '0', 'the new connection is a new session: no setting carried over');
+      // Queries landing just before, at and just after the timeout, when the old connection is closing
+      // as the new one opens.
+      for (let i = 0; i < 40; i++) {
+        await idle(i % 10 === 0 ? 40 : 15 + (i % 10));
+        assert.equal(await twice(i), i * 2);
+      }
+    } finally {
+      await other.close();
+    }
+  });
 });
 
 describe('the embedded database', () => {

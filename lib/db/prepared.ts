@@ -18,6 +18,10 @@ import type pg from 'pg';
  * keyword (`.modifyFront(PREPARED)`). Only statements with a bounded set of texts may carry it (values as
  * parameters, lists as one array parameter), so the number of statements a connection keeps stays about
  * the number of marked queries in the code.
+ *
+ * pg remembers per client which names it has parsed, so a new client parses each one again: the session
+ * behind a new connection must not hold them yet. On a real server it never does; the embedded database's
+ * connections share one session, which openEmbedded (connect.ts) resets with DISCARD ALL on connect.
  */
 const MARK = '/* prepared */';
 export const PREPARED = sql.raw(MARK);
