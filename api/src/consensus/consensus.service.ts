@@ -206,13 +206,15 @@ async function storeIfUnchanged(
 }
 
 /**
- * A batch statement the data refused — an integrity violation (class 23: say, a voter deleted
+ * A batch statement the data refused — a value it cannot take (class 22: text PostgreSQL cannot store,
+ * should one get past the edge's checks), an integrity violation (class 23: say, a voter deleted
  * meanwhile) or a deadlock or serialization failure (class 40) — as opposed to a broken statement or
- * connection, which must surface.
+ * connection, which must surface. Every vote of a refused batch is retried alone, so one bad vote fails
+ * only itself, never the other experts' votes that shared its statement.
  */
 function refusedByData(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && (code.startsWith('23') || code.startsWith('40'));
+  return typeof code === 'string' && /^(22|23|40)/.test(code);
 }
 
 /** Items grouped by key, groups in order of first appearance, items in order within a group. */

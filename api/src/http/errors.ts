@@ -59,6 +59,9 @@ function fromPostgres(err: { code?: string; detail?: string; constraint?: string
     case '22P02':
     case '22003':
       return new AppError('invalid', `a value is out of range or of the wrong type`);
+    case '22021': // character_not_in_repertoire (a NUL byte)
+    case '22P05': // untranslatable_character (\u0000 in JSON)
+      return new AppError('invalid', 'a text contains a character that cannot be stored (NUL)');
     case '40001':
     case '40P01':
       return new AppError('conflict', 'a concurrent change conflicted with this one; retry');

@@ -29,12 +29,16 @@ export function validate<S extends InputSchemas>(schemas: S): Middleware {
       const schema = schemas[where];
       if (!schema) continue;
       const raw = where === 'params' ? (ctx as unknown as { params: unknown }).params : ctx.query;
+      const prefix = where === 'params' ? '' : 'query';
+      refuseBadText(raw, prefix);
       const r = schema.safeParse(raw);
-      if (!r.success) throw fromZod(r.error, where === 'params' ? '' : 'query');
+      if (!r.success) throw fromZod(r.error, prefix);
       input[where] = r.data;
     }
     if (schemas.body) {
-      const r = schemas.body.safeParse(await readJson(ctx));
+      const raw = await readJson(ctx);
+      refuseBadText(raw, '');
+      const r = schemas.body.safeParse(raw);
       if (!r.success) throw fromZod(r.error, '');
       input.body = r.data;
     }
@@ -45,6 +49,52 @@ export function validate<S extends InputSchemas>(schemas: S): Middleware {
 
 export function inputOf<S extends InputSchemas>(ctx: Context, _schemas: S): Input<S> {
   return ctx.state.input as Input<S>;
+}
+
+/** Refuses bytes that are not UTF-8 instead of replacing them with U+FFFD: what is stored is what was sent. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+const NUL = /\u0000/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Every string of every input (params, query, JSON body: values and keys, at any depth) is text that
+ * PostgreSQL can store and that means what it says, checked here once for every route rather than per
+ * field: no NUL (PostgreSQL's text cannot hold it; one in a vote's comment used to fail the statement of
+ * a whole batch of other experts' votes with 500), and no lone UTF-16 surrogate (JSON can carry one as
+ * `\ud800`; UTF-8 cannot, so it would be stored silently changed to U+FFFD). 422 naming the field, like
+ * any other invalid value; nothing is changed. Iterative, so a deeply nested body cannot exhaust the stack.
+ */
+export function refuseBadText(value: unknown, where: string): void {
+  const stack: [unknown, string][] = [[value, where]];
+  while (stack.length > 0) {
+    const [v, at] = stack.pop()!;
+    if (typeof v === 'string') {
+      const problem = textProblem(v);
+      if (problem)
+        throw new AppError('invalid', `${at || 'body'}: ${problem}`, {
+          errors: [{ field: at, message: problem }],
+        });
+    } else if (Array.isArray(v)) {
+      v.forEach((item, i) => stack.push([item, at ? `${at}.${i}` : String(i)]));
+    } else if (v !== null && typeof v === 'object') {
+      for (const [key, item] of Object.entries(v)) {
+        const field = at ? `${at}.${key}` : key;
+        const problem = textProblem(key);
+        if (problem)
+          throw new AppError('invalid', `${at || 'body'}: a field name ${problem}`, {
+            errors: [{ field: at, message: `a field name ${problem}` }],
+          });
+        stack.push([item, field]);
+      }
+    }
+  }
+}
+
+function textProblem(s: string): string | null {
+  if (NUL.test(s)) return 'must not contain the NUL character (U+0000)';
+  if (LONE_SURROGATE.test(s)) return 'must be valid Unicode text (it has a lone UTF-16 surrogate)';
+  return null;
 }
 
 /** Read and parse a JSON body with a size limit: 400 when it is not JSON, 413 when too big. */
@@ -66,7 +116,12 @@ export async function readJson(ctx: Context): Promise<unknown> {
     if (size > JSON_LIMIT) throw new AppError('too_large', `JSON bodies are limited to ${JSON_LIMIT} bytes`);
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  let text: string;
+  try {
+    text = UTF8.decode(Buffer.concat(chunks));
+  } catch {
+    throw new AppError('malformed', 'the request body is not valid UTF-8');
+  }
   if (text.trim() === '') throw new AppError('malformed', 'the request body is empty; expected JSON');
   try {
     return JSON.parse(text);
