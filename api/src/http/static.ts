@@ -29,7 +29,10 @@ export function serveClient(root: string): Middleware {
       return next();
     }
     let file = path.join(rootAbs, rel);
-    if (!file.startsWith(rootAbs)) return next();
+    // Inside the root, not merely starting with its name: `/..%2fdist-leak/x` joins to `…/dist-leak/x`,
+    // which starts with `…/dist` — a prefix test without the separator served the folders beside it.
+    const inside = path.relative(rootAbs, file);
+    if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) return next();
     let stat = await fs.promises.stat(file).catch(() => null);
     if (!stat?.isFile()) {
       if (path.extname(rel)) return next();
