@@ -78,16 +78,24 @@ async function* pages<T extends { id: string }>(
 }
 
 /**
- * One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. Text that a spreadsheet
- * would run as a formula (starting with = + - @ tab or CR) gets a leading apostrophe (OWASP "CSV
- * injection"); only free text (names, comments) can start that way.
+ * One CSV field (RFC 4180), safe to open in a spreadsheet (OWASP "CSV Injection"). Only free text (names,
+ * comments) can be hostile; numbers, ids and dates are written as they are.
+ * - A text whose first visible character would start a formula (= + - @, or their full-width forms,
+ *   which some spreadsheets also accept) gets a leading apostrophe — looked for after any leading
+ *   whitespace (` =1+1`: spreadsheets skip it and evaluate the rest) and when it begins with a tab, CR or LF.
+ * - A text holding any character a spreadsheet may split cells at — comma, but also semicolon (the list
+ *   separator of many locales) and tab — or a quote or line break is quoted, so it stays one cell
+ *   whichever separator the reader picks: `;=cmd|…` unquoted became a cell `=cmd|…` in a spreadsheet that
+ *   splits at semicolons.
  */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
   let s = value instanceof Date ? value.toISOString() : String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (typeof value === 'string' && FORMULA_START.test(s)) s = `'${s}`;
+  return /[",;\t\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
+
+const FORMULA_START = /^(\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]|[\t\r\n])/u;
 
 const csvLine = (fields: unknown[]) => fields.map(csvField).join(',') + '\r\n';
 

@@ -38,7 +38,8 @@ before(async () => {
 after(() => app?.close());
 
 /** A small RFC 4180 parser, enough to read our own output back. */
-function parseCsv(text: string): string[][] {
+/** RFC 4180, split at `sep` (a spreadsheet in another locale splits at ';' or a tab). */
+function parseCsv(text: string, sep = ','): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
@@ -50,7 +51,7 @@ function parseCsv(text: string): string[][] {
       else if (ch === '"') quoted = false;
       else field += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') (row.push(field), (field = ''));
+    else if (ch === sep) (row.push(field), (field = ''));
     else if (ch === '\r' && text[i + 1] === '\n')
       (row.push(field), rows.push(row), (row = []), (field = ''), i++);
     else field += ch;
@@ -145,5 +146,47 @@ describe('exports', () => {
     assert.equal(csvField('@SUM(A1)'), "'@SUM(A1)");
     assert.equal(csvField(-3), '-3');
     assert.equal(csvField(null), '');
+  });
+
+  test('csvField defuses formulas behind whitespace, separators of other locales and full-width signs', () => {
+    assert.equal(csvField(' =1+1'), "' =1+1");
+    assert.equal(csvField('\u00a0\t=1+1'), `"'\u00a0\t=1+1"`);
+    assert.equal(csvField('\n-2+3'), `"'\n-2+3"`);
+    assert.equal(csvField('\uff1dSUM(A1)'), "'\uff1dSUM(A1)");
+    // Split at semicolons (many locales) or tabs, an unquoted field would open a new cell with "=".
+    assert.equal(csvField(";=cmd|' /C calc'!A0"), `";=cmd|' /C calc'!A0"`);
+    assert.equal(csvField('ok\t=1+1'), `"ok\t=1+1"`);
+    assert.equal(csvField('a - b'), 'a - b', 'a sign inside the text is no formula');
+  });
+
+  test('every cell of votes.csv that a spreadsheet could read as a formula is defused, in any locale', async () => {
+    const db = app.server.services.db;
+    const [img] = await buildImages(db, { bundle: 'formulas' });
+    const startsAFormula = [' =1+1', '\t=1+1', '\uff0b1+1'];
+    const opensACellWithOne = [";=cmd|' /C calc'!A0", 'x,=1+1', 'a\n@SUM(A1)', 'b\t-1+1'];
+    const voter = await app.user('expert');
+    for (const comment of [...startsAFormula, ...opensACellWithOne]) {
+      const r = await app.request('PUT', `/api/images/${img}/votes/me`, {
+        token: voter.token,
+        json: { verdict: 'normal', anomalies: [], comment },
+      });
+      assert.equal(r.status, 200, r.text);
+    }
+    const csv = (await app.request('GET', '/api/exports/votes.csv', { token: lead.token })).text;
+    const comments = parseCsv(csv)
+      .slice(1)
+      .map((row) => row[VOTE_COLUMNS.indexOf('comment')]);
+    for (const c of startsAFormula) assert.ok(comments.includes(`'${c}`), JSON.stringify(c));
+    for (const c of opensACellWithOne) assert.ok(comments.includes(c), JSON.stringify(c));
+    // Read as a spreadsheet in a locale that splits at semicolons or tabs: quotes keep a field one cell,
+    // and no cell starts (after whitespace) with a formula sign.
+    for (const sep of [',', ';', '\t']) {
+      for (const cell of parseCsv(csv, sep).flat())
+        assert.doesNotMatch(
+          cell,
+          /^\s*([=+@\uff0b]|-(?!\d+(\.\d+)?$))/,
+          `a formula cell when split at ${JSON.stringify(sep)}`,
+        );
+    }
   });
 });
