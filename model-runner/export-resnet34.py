@@ -20,7 +20,7 @@ Options:
                               (used automatically if the TorchScript exporter is missing)
 
 Verified with torch 2.11 / torchvision 0.26 (TorchScript exporter, --weights none --check: onnxruntime
-matches PyTorch to 1e-4, and the runner accepts the file); see gpu/results/README.md. The --dynamo
+matches PyTorch to 1e-4, and the runner accepts the file); see bench/gpu/results/README.md. The --dynamo
 path has not been run.
 """
 import argparse

@@ -1,16 +1,16 @@
 /**
- * Backbone checks that need torch on the device (run from gpu/embed-bench.sh):
+ * Backbone checks that need torch on the device (run from bench/gpu/embed-bench.sh):
  *
  *   node backbone-checks.mjs write-model /tmp/platina-r34.onnx
- *       writes the untrained backbone (seed 0) for gpu/torch_bench.py's topology comparison;
+ *       writes the untrained backbone (seed 0) for bench/gpu/torch_bench.py's topology comparison;
  *   node backbone-checks.mjs validate /tmp/tv-r34.onnx /out/export-check.json
  *       runs the runner's own checks on a real torchvision export made by export-resnet34.py:
  *       validation, fc extraction for the head, and features from onnxruntime-node on CPU.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
-import { buildUntrainedResNet34 } from '../model-runner/src/backbone/resnet34.ts';
-import { extractFcWeights, validateBackbone } from '../model-runner/src/backbone/load.ts';
+import { buildUntrainedResNet34 } from '../../model-runner/src/backbone/resnet34.ts';
+import { extractFcWeights, validateBackbone } from '../../model-runner/src/backbone/load.ts';
 
 const [what, file, out] = process.argv.slice(2);
 if (what === 'write-model') {

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""PyTorch side of the GPU check (issue 6), run on the device by gpu/embed-bench.sh.
+"""PyTorch side of the GPU check (issue 6), run on the device by bench/gpu/embed-bench.sh.
 
-    python3 gpu/torch_bench.py bench --size 2000x1000 --out $OUT/torch.json
-    python3 gpu/torch_bench.py topology --model /tmp/platina-r34.onnx --out $OUT/topology.json
+    python3 bench/gpu/torch_bench.py bench --size 2000x1000 --out $OUT/torch.json
+    python3 bench/gpu/torch_bench.py topology --model /tmp/platina-r34.onnx --out $OUT/topology.json
 
 bench:    torchvision ResNet-34 (random init: weights do not change the speed) forward passes per
           second at the given size, batch 1/4/8. "fp32" is PyTorch's default numerics, which on
@@ -66,7 +66,7 @@ def bench(args):
         del m, x
         torch.cuda.empty_cache()
 
-    for b in (1, 4, 8):
+    for b in (1, 4, 8, 16):
         run(f"torch-fp32-b{b}", b)
     run("torch-fp32-strict-b4", 4, tf32=False)
     run("torch-fp32-hostinput-b4", 4, host_input=True)

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The GPU runner issue's device check: one run of ~9.5 minutes on the device machine.
+#   bash bench/gpu/pack.sh                      # here, once: builds .gpu-kit/
+#   run(command="bash bench/gpu/device-run.sh", carry=[".gpu-kit"], timeout_s=590)
+# 1. PyTorch torchvision ResNet-34 at 2000x1000, fp32 (TF32, PyTorch's default) and fp16: the reference
+#    (bench/gpu/torch_bench.py), while the synthetic set is generated on the CPU beside it;
+# 2. onnxruntime-node WebGPU over a matrix of settings, one child process per setting, with a profile
+#    (bench/gpu/webgpu-bench.ts);
+# 3. Table 1 at the paper's 2000x1000 (`npm run cv`, methods 1, 3, 4, 2 in that order, `paper` features)
+#    with the embeddings computed on the GPU until the time is up; the embeddings cache is split into
+#    $OUT/embeddings.tar.part-* so a later run resumes where this one stopped: put the parts under
+#    .gpu-kit/ before packing... (see bench/gpu/results/README.md, "Resuming Table 1").
+# Results under $OUT: run.log, torch.json, webgpu.json, profile.json.gz, cv.json, embeddings.tar.part-*.
+# Locally (no GPU, no torch) the same script checks itself at a small size:
+#   EP=cpu SIZE=128x64 TOTAL=300 OUT=/tmp/o bash bench/gpu/device-run.sh
+set -u
+OUT=${OUT:-/tmp/device-run-out}
+EP=${EP:-webgpu}
+SIZE=${SIZE:-2000x1000}
+TOTAL=${TOTAL:-560}        # seconds this script may take, packing included
+BENCH_BUDGET=${BENCH_BUDGET:-170}
+SCALE=${SCALE:-full}
+kit=.gpu-kit
+start=$(date +%s)
+left() { echo $((TOTAL - ($(date +%s) - start))); }
+mkdir -p "$OUT"
+exec > >(tee -a "$OUT/run.log") 2>&1
+log() { echo "[$(date +%T) +$(( $(date +%s) - start ))s] $*"; }
+
+log "setup"
+if [ "$EP" != cpu ]; then
+  for f in "$kit"/deb/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+  export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+  export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  mkdir -p /tmp/gpu-node && xz -dc "$kit/node.xz" > /tmp/gpu-node/node && chmod +x /tmp/gpu-node/node
+  export PATH=/tmp/gpu-node:$PATH
+fi
+[ -d node_modules/tsx ] || tar -xJf "$kit/node_modules.tar.xz"
+tsx() { node node_modules/tsx/dist/cli.mjs "$@"; }
+node --version; nproc
+
+data=/tmp/platina-synth
+log "synthetic set ($SCALE) in the background"
+( tsx scripts/synth.ts --out "$data" --scale "$SCALE" --workers "$(( $(nproc) - 2 ))" > /tmp/synth.log 2>&1; echo "synth exit $?" >> /tmp/synth.log ) &
+synth=$!
+
+log "1. PyTorch reference"
+if command -v python3 >/dev/null && python3 -c 'import torch' 2>/dev/null; then
+  PYTHONUNBUFFERED=1 timeout 80 python3 bench/gpu/torch_bench.py bench --size "$SIZE" --out "$OUT/torch.json" || log "torch bench failed ($?)"
+else
+  log "no torch here: skipped"
+fi
+
+log "2. onnxruntime-node $EP settings matrix"
+timeout $((BENCH_BUDGET + 60)) node node_modules/tsx/dist/cli.mjs bench/gpu/webgpu-bench.ts --ep "$EP" --size "$SIZE" \
+  --out "$OUT/webgpu.json" --budget "$BENCH_BUDGET" --work /tmp/webgpu-bench || log "webgpu bench failed ($?)"
+prof=$(ls -t /tmp/webgpu-bench/profile-*.json 2>/dev/null | head -1)
+[ -n "$prof" ] && gzip -c "$prof" > "$OUT/profile.json.gz"
+
+log "3. Table 1 at $SIZE (waiting for the synthetic set)"
+wait $synth; tail -3 /tmp/synth.log
+cache=/tmp/platina-cv-cache
+mkdir -p "$cache"
+# Embeddings of an earlier run, when its parts were carried in the kit: resume from them.
+if ls "$kit"/embeddings.tar.part-* >/dev/null 2>&1; then cat "$kit"/embeddings.tar.part-* | tar -C "$cache" -xf - && log "resumed $(find "$cache" -name '*.f32' | wc -l) cached embeddings"; fi
+budget=$(( $(left) - 30 ))
+log "cv budget ${budget}s"
+if [ "$budget" -gt 20 ]; then
+  PLATINA_EP=$EP timeout "$budget" node node_modules/tsx/dist/cli.mjs model-runner/src/cv-cli.ts --method 1,3,4,2 \
+    --data "$data" --size "$SIZE" --cache "$cache" --images-per-batch 4 --out "$OUT/cv.json" || log "cv stopped ($?)"
+fi
+log "cached embeddings: $(find "$cache" -name '*.f32' | wc -l)"
+( cd "$cache" && tar -cf - . ) | split -b 15m - "$OUT/embeddings.tar.part-"
+ls -la "$OUT"
+log "done"
