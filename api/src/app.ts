@@ -11,7 +11,9 @@ export const CLIENT_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.u
 
 /** Build the Koa app without listening, so tests start it on port 0. */
 export function buildApp(services: Services): Koa {
-  const app = new Koa({ proxy: process.env.PLATINA_TRUST_PROXY === '1' });
+  // Behind one reverse proxy: the client address is the last X-Forwarded-For entry, the one that proxy
+  // appended (maxIpsCount 1); entries a client sends itself come before it and are ignored.
+  const app = new Koa({ proxy: services.config.trustProxy, maxIpsCount: 1 });
   app.context.services = services;
   app.context.log = services.logger;
   app.silent = true; // errors are logged by problemMiddleware, once, with the request id

@@ -12,6 +12,7 @@ describe('configuration from the environment', () => {
     assert.equal(c.embeddedRunner, true);
     assert.equal(c.maxUploadBytes, 64 * 1024 * 1024);
     assert.equal(c.tokenTtlHours, 12);
+    assert.equal(c.trustProxy, false, 'client addresses are socket peers unless told otherwise');
   });
 
   test('DATABASE_URL switches to PostgreSQL and, by default, out of the in-process runner', () => {
@@ -23,6 +24,10 @@ describe('configuration from the environment', () => {
   test('a wrong value names the variable and what is allowed', () => {
     const cases: [Record<string, string>, string][] = [
       [{ PORT: 'eighty' }, 'PORT="eighty" is invalid: expected an integer from 0 to 65535'],
+      [
+        { PLATINA_TRUST_PROXY: 'yes' },
+        'PLATINA_TRUST_PROXY="yes" is invalid: expected 1 (behind a reverse proxy that sets X-Forwarded-For) or 0',
+      ],
       [
         { PLATINA_MAX_UPLOAD_MB: '0' },
         'PLATINA_MAX_UPLOAD_MB="0" is invalid: expected an integer from 1 to 4096',

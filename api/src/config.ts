@@ -13,6 +13,11 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Run the model runner inside the server process (default with the embedded database). */
   embeddedRunner: boolean;
+  /**
+   * Behind a reverse proxy: take the client address from X-Forwarded-For (the sign-in throttle's
+   * per-address key). Off, the address is the socket's peer — the proxy's, for every user behind it.
+   */
+  trustProxy: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -54,6 +59,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `PLATINA_RUNNER=${JSON.stringify(runnerMode)} is invalid: expected auto, embedded or off`,
     );
   }
+  const trustProxy = env.PLATINA_TRUST_PROXY ?? '0';
+  if (!['0', '1'].includes(trustProxy)) {
+    throw new ConfigError(
+      `PLATINA_TRUST_PROXY=${JSON.stringify(trustProxy)} is invalid: expected 1 (behind a reverse proxy that sets X-Forwarded-For) or 0`,
+    );
+  }
   return {
     port: int(env, 'PORT', 8080, 0, 65535),
     dataDir: path.resolve(env.PLATINA_DATA_DIR?.trim() || './data'),
@@ -64,5 +75,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     argon2MemoryKiB: int(env, 'PLATINA_ARGON2_MEMORY_KIB', 65536, 1024, 1048576),
     logLevel,
     embeddedRunner: runnerMode === 'embedded' || (runnerMode === 'auto' && !databaseUrl),
+    trustProxy: trustProxy === '1',
   };
 }

@@ -7,6 +7,7 @@ import { migrateToLatest } from '../../lib/db/migrate.ts';
 import { labelNotifier, notifyRunnersOver } from './consensus/label-notifier.ts';
 import { batcher } from './consensus/batcher.ts';
 import { SessionCache } from './auth/session-cache.ts';
+import { SignInThrottle } from './auth/rate-limit.ts';
 import { recordVotes } from './consensus/consensus.service.ts';
 import { RuleInputsCache } from './consensus/rule-inputs-cache.ts';
 import { buildApp } from './app.ts';
@@ -67,6 +68,7 @@ export async function startServer(
     labelsChanged: labels.changed,
     votes: batcher({ run: (votes) => recordVotes(database.db, votes, known), maxBatch: 200 }),
     sessions: new SessionCache(),
+    signIns: new SignInThrottle(),
   };
   const admin = await bootstrapAdmin(services);
   if (admin) opts.onAdminCreated?.(admin);

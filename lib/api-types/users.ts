@@ -20,6 +20,12 @@ export interface LoginResult {
   token: string;
   expiresAt: string;
   user: MeDto;
+  /**
+   * Proof that this device signed in to this account: sent back with the next sign-ins of the account
+   * (`deviceToken`), it gives them a throttle of their own that others' failed attempts cannot slow.
+   * Not a credential; a password change retires it.
+   */
+  deviceToken: string;
 }
 
 /** How other payloads name a user (a vote's author, a lead's resolution). */

@@ -5,6 +5,7 @@ import type { DatabaseKind } from '../../../lib/db/connect.ts';
 import type { Config } from '../config.ts';
 import type { Batcher } from '../consensus/batcher.ts';
 import type { SessionCache } from '../auth/session-cache.ts';
+import type { SignInThrottle } from '../auth/rate-limit.ts';
 import type { RecordedVote } from '../consensus/consensus.service.ts';
 import type { NewVote } from '../consensus/consensus.repository.ts';
 
@@ -22,6 +23,8 @@ export interface Services {
   votes: Batcher<NewVote, RecordedVote | undefined>;
   /** Live sessions remembered for a second (auth/session-cache.ts). */
   sessions: SessionCache;
+  /** Sign-in throttles of this process (auth/rate-limit.ts). */
+  signIns: SignInThrottle;
 }
 
 export interface AuthUser {

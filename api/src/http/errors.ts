@@ -122,6 +122,9 @@ export function problemMiddleware(): Middleware {
           ...known.extra,
         };
         if (known.code === 'unauthenticated') ctx.set('WWW-Authenticate', 'Bearer');
+        // Every 429 says when to come back (RFC 9110 §10.2.3), in whole seconds, at least 1.
+        if (known.code === 'rate_limited')
+          ctx.set('Retry-After', String(Math.max(1, Math.ceil(Number(known.extra.retryAfter) || 1))));
         return;
       }
       ctx.log?.error({ err }, 'unhandled error');
