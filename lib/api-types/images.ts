@@ -34,9 +34,13 @@ export interface BundleDto {
   labeled: number;
   /** Images whose consensus is decided (`resolved`). */
   resolved: number;
-  /** Resolved images by consensus verdict. */
-  normal: number;
-  abnormal: number;
+  /**
+   * Resolved images by consensus verdict; null for experts. Voting is blind: an expert watching these
+   * counts change beside `GET /api/images?status=resolved` would learn an image's consensus before voting
+   * on it, so experts get the progress counts above only (docs/security.md).
+   */
+  normal: number | null;
+  abnormal: number | null;
 }
 
 /** `GET /api/dataset/stats`. */

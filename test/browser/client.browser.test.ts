@@ -351,6 +351,22 @@ describe('web client in Chromium', () => {
   });
 
   test(
+    "an expert's dashboard shows each bundle's progress but no verdict counts (blind voting)",
+    T,
+    async () => {
+      const expert = await app.user('expert');
+      const { page, problems } = await openAs(expert);
+      await page.locator('platina-app nav a', { hasText: 'Dashboard' }).click();
+      await page.getByRole('heading', { name: 'Bundles' }).waitFor();
+      const headers = await page.locator('dashboard-page table').first().locator('th').allInnerTexts();
+      assert.deepEqual(headers, ['Bundle', 'Images', 'Labeled', 'Resolved', 'Progress']);
+      await screenshot(page, 'dashboard-expert');
+      assert.deepEqual(problems.errors, []);
+      await page.context().close();
+    },
+  );
+
+  test(
     'with model hints on, the expert form starts from the likely anomaly types and the vote records them',
     T,
     async () => {

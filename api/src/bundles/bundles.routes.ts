@@ -1,11 +1,11 @@
 import Router from '@koa/router';
-import { allow } from '../http/roles.ts';
+import { allow, userOf } from '../http/roles.ts';
 import { listBundles } from './bundles.service.ts';
 
 export const bundlesRoutes = new Router({ prefix: '/api/bundles' }).get(
   '/',
   allow.authenticated,
   async (ctx) => {
-    ctx.body = await listBundles(ctx.services);
+    ctx.body = await listBundles(ctx.services, userOf(ctx));
   },
 );

@@ -82,8 +82,10 @@ export class DashboardPage extends LitElement {
         listAnomalyTypes(this.api, signal).catch(() => []),
       ]);
       // The bundle table's agreement column: Krippendorff's alpha per bundle (any number of votes per image).
+      // Leads and admins only (the API refuses experts: agreement moves with other experts' votes).
+      const expert = this.session?.user.role === 'expert';
       const alphas = await Promise.all(
-        bundles.map((b) =>
+        (expert ? [] : bundles).map((b) =>
           getAgreement(this.api, b.name, signal)
             .then((a) => a.krippendorffAlpha)
             .catch(() => null),
@@ -119,6 +121,9 @@ export class DashboardPage extends LitElement {
   }
 
   override render() {
+    // Experts vote blind: the API gives them no verdict counts (or agreement) per bundle, only progress,
+    // so the table shows those columns to leads and admins alone.
+    const verdicts = this.session?.user.role !== 'expert';
     return this.data.render({
       pending: () => html`<p class="card wide">Loading…</p>`,
       error: (e) => html`<p class="card wide error">${describeError(e)}</p>`,
@@ -134,9 +139,13 @@ export class DashboardPage extends LitElement {
                       <th class="n">Images</th>
                       <th class="n">Labeled</th>
                       <th class="n">Resolved</th>
-                      <th class="n">Normal</th>
-                      <th class="n">Abnormal</th>
-                      <th class="n" title="Krippendorff’s α of the verdicts">Agreement (α)</th>
+                      ${
+                        verdicts
+                          ? html`<th class="n">Normal</th>
+                              <th class="n">Abnormal</th>
+                              <th class="n" title="Krippendorff’s α of the verdicts">Agreement (α)</th>`
+                          : nothing
+                      }
                       <th>Progress</th>
                     </tr>
                   </thead>
@@ -148,9 +157,13 @@ export class DashboardPage extends LitElement {
                           <td class="n">${b.images}</td>
                           <td class="n">${b.labeled}</td>
                           <td class="n">${b.resolved}</td>
-                          <td class="n">${b.normal}</td>
-                          <td class="n">${b.abnormal}</td>
-                          <td class="n">${fmt(b.agreement ?? null)}</td>
+                          ${
+                            verdicts
+                              ? html`<td class="n">${b.normal ?? '–'}</td>
+                                  <td class="n">${b.abnormal ?? '–'}</td>
+                                  <td class="n">${fmt(b.agreement ?? null)}</td>`
+                              : nothing
+                          }
                           <td>
                             <progress
                               max=${b.images || 1}
