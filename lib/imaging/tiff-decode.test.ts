@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { writeArrayBuffer } from 'geotiff';
 import { decodeTiff, InvalidImageError } from './tiff-decode.ts';
+import { hostileCorpus } from './tiff-corpus.ts';
 import { buildTiff, syntheticXray16 } from './tiff-fixtures.ts';
 
 async function rejection(input: ArrayBuffer | Uint8Array): Promise<InvalidImageError> {
@@ -200,5 +201,110 @@ describe('decodeTiff rejects everything else, saying what it is', () => {
         'The image is too large: it is 100×100 pixels, more than the limit of 9999 pixels.',
       );
     }
+  });
+});
+
+describe('decodeTiff on hostile input (issue 14): corrupt files are rejected, never filled with made-up pixels', () => {
+  const corpus = hostileCorpus();
+  const named = (name: string) => {
+    const f = corpus.find((x) => x.name === name);
+    assert.ok(f, `no corpus file ${name}`);
+    return f.bytes;
+  };
+
+  test('an empty LZW strip is corrupt, named by its number', async () => {
+    const err = await rejection(named('lzw-16bit-le-strips5/empty-chunk'));
+    assert.equal(err.reason, 'corrupt');
+    assert.equal(err.what, 'a truncated or corrupt TIFF (strip 4 of 4 is empty)');
+  });
+
+  test('corrupt LZW, deflate, PackBits and JPEG strips are corrupt, saying what went wrong', async () => {
+    assert.equal(
+      (await rejection(named('lzw-8bit-be-strips5/garbage-chunk'))).what,
+      'a truncated or corrupt TIFF (strip 4 of 4: its LZW data start with code 511, which is not in the table)',
+    );
+    assert.match(
+      (await rejection(named('deflate-16bit-le-strips5/garbage-chunk'))).what,
+      /^a truncated or corrupt TIFF \(strip 4 of 4: its deflate data are corrupt: .+\)$/,
+    );
+    assert.equal(
+      (await rejection(named('packbits-8bit-le-strips5/truncated-chunk'))).what,
+      'a truncated or corrupt TIFF (strip 4 of 4: its PackBits data end inside a literal run)',
+    );
+    assert.equal(
+      (await rejection(named('jpeg-8bit-le-strips8/garbage-chunk'))).what,
+      'a truncated or corrupt TIFF (strip 2 of 2: its JPEG data do not start with a JPEG start-of-image marker)',
+    );
+  });
+
+  test('a tile width of 0 is corrupt', async () => {
+    assert.equal(
+      (await rejection(named('tiles-width-0'))).what,
+      'a truncated or corrupt TIFF (it declares tiles of 0×16 pixels)',
+    );
+  });
+
+  test('a JPEG strip declaring 65500×65500 is refused from its markers, before the decoder allocates', async () => {
+    const t0 = performance.now();
+    assert.equal(
+      (await rejection(named('jpeg-strips-declaring-65500x65500'))).what,
+      'a truncated or corrupt TIFF (strip 1 of 2: its JPEG data declare 65500×65500 pixels where the strip or tile holds 24×8)',
+    );
+    assert.ok(performance.now() - t0 < 200);
+  });
+
+  test('10000×10000 pixels in 1×1 tiles (136 bytes) is refused from its tag sizes', async () => {
+    const bytes = named('tiles-10000x10000-of-1x1');
+    assert.ok(bytes.length < 200);
+    assert.equal(
+      (await rejection(bytes)).what,
+      'a truncated or corrupt TIFF (it is cut into 100000000 tiles, more than 1048576)',
+    );
+  });
+
+  test('a deflate strip that inflates to 64 MB in a 64×64 image is refused at the strip size', async () => {
+    assert.equal(
+      (await rejection(named('deflate-bomb-64MB-in-64x64'))).what,
+      'a truncated or corrupt TIFF (strip 1 of 1: its deflate data decompress to more than the 8192 bytes the strip or tile holds)',
+    );
+  });
+
+  test('a valid big-endian TIFF with 300 strips decodes exactly (geotiff 3.0.5 reads its offsets little-endian)', async () => {
+    const f = corpus.find((x) => x.name === 'none-16bit-be-strips1' && x.bytes.length > 9000)!;
+    assert.equal(f.expect.kind, 'accept');
+    const img = await decodeTiff(f.bytes);
+    assert.deepEqual([img.width, img.height], [16, 300]);
+    if (f.expect.kind === 'accept') assert.deepEqual(img.data, f.expect.pixels);
+  });
+
+  test(`every file of the corpus: valid ones decode to their exact pixels, broken ones are InvalidImageErrors`, async () => {
+    const counts = { accept: 0, reject: 0, either: 0 };
+    for (const f of corpus) {
+      counts[f.expect.kind]++;
+      let result: Awaited<ReturnType<typeof decodeTiff>> | InvalidImageError;
+      try {
+        result = await decodeTiff(f.bytes);
+      } catch (err) {
+        assert.ok(err instanceof InvalidImageError, `${f.name}: ${String(err)}`);
+        result = err;
+      }
+      if (f.expect.kind === 'accept') {
+        assert.ok(!(result instanceof InvalidImageError), `${f.name}: rejected: ${String(result)}`);
+        assert.deepEqual(
+          [result.width, result.height, result.bitDepth],
+          [f.expect.width, f.expect.height, f.expect.bitDepth],
+          f.name,
+        );
+        assert.ok(
+          result.data.length === f.expect.pixels.length &&
+            result.data.every((v, i) => v === (f.expect as { pixels: ArrayLike<number> }).pixels[i]),
+          `${f.name}: pixels differ`,
+        );
+      } else if (f.expect.kind === 'reject') {
+        assert.ok(result instanceof InvalidImageError, `${f.name}: accepted`);
+      }
+    }
+    assert.ok(corpus.length >= 200, `${corpus.length} files`);
+    assert.ok(counts.accept >= 60 && counts.reject >= 200 && counts.either >= 60, JSON.stringify(counts));
   });
 });

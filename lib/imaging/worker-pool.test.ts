@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { fixtureTasks } from './worker-pool.fixture-worker.ts';
-import { collectTransferables, WorkerPool } from './worker-pool.ts';
+import { collectTransferables, TaskOverrunError, WorkerPool } from './worker-pool.ts';
 
 describe('WorkerPool', () => {
   const pool = new WorkerPool<typeof fixtureTasks>({
@@ -32,6 +32,49 @@ describe('WorkerPool', () => {
   test('a crashed worker rejects its task and is replaced for the next one', async () => {
     await assert.rejects(pool.run('crash', { code: 3 }), /exited with code 3/);
     assert.equal(await pool.run('sleep', { ms: 1, id: 7 }), 7);
+  });
+});
+
+describe('WorkerPool budgets: a task over its time or memory budget loses its worker, never the pool', () => {
+  const pool = new WorkerPool<typeof fixtureTasks>({
+    entry: new URL('./worker-pool.fixture-worker.ts', import.meta.url),
+    size: 2,
+    taskTimeoutMs: 1500,
+    resourceLimits: { maxOldGenerationSizeMb: 48 },
+  });
+  after(() => pool.close());
+
+  test('a task that never returns is rejected after taskTimeoutMs, and its worker is replaced', async () => {
+    const t0 = performance.now();
+    await assert.rejects(pool.run('spin', {}), (err: unknown) => {
+      assert.ok(err instanceof TaskOverrunError);
+      assert.equal(err.budget, 'time');
+      assert.equal(err.message, 'spin ran longer than 1500 ms');
+      return true;
+    });
+    const waited = performance.now() - t0;
+    assert.ok(waited >= 1400 && waited < 4000, `rejected after ${Math.round(waited)} ms`);
+    assert.equal(await pool.run('sleep', { ms: 1, id: 8 }), 8);
+  });
+
+  test('a task that grows the heap past resourceLimits is rejected as a memory overrun; the next task runs', async () => {
+    await assert.rejects(pool.run('hoard', {}), (err: unknown) => {
+      assert.ok(err instanceof TaskOverrunError);
+      assert.equal(err.budget, 'memory');
+      assert.match(err.message, /^hoard reached the worker's memory limit \(48 MB of heap\)$/);
+      return true;
+    });
+    assert.equal(await pool.run('sleep', { ms: 1, id: 9 }), 9);
+  });
+
+  test('tasks beside a stuck one keep running on the other worker meanwhile', async () => {
+    const stuck = pool.run('spin', {}).catch((err: unknown) => err);
+    const t0 = performance.now();
+    const ids = [];
+    for (let id = 0; id < 5; id++) ids.push(await pool.run('sleep', { ms: 5, id }));
+    assert.deepEqual(ids, [0, 1, 2, 3, 4]);
+    assert.ok(performance.now() - t0 < 1000, 'not held up by the stuck task');
+    assert.ok((await stuck) instanceof TaskOverrunError);
   });
 });
 

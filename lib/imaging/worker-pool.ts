@@ -11,10 +11,17 @@
  * - Results: every ArrayBuffer reachable in the result (typed arrays included) is transferred, not copied.
  *   Inputs: the caller names what to transfer (`transfer`); by default inputs are copied (structured clone).
  * - A worker that crashes rejects its current task and is replaced on the next task.
+ * - Budgets (issue 14: a 350-byte TIFF kept the only worker busy for minutes while memory grew to 10 GB):
+ *   `taskTimeoutMs` terminates a worker whose task runs longer and rejects the task with a
+ *   {@link TaskOverrunError}; `resourceLimits` caps each worker's JavaScript heap, and a worker that reaches it
+ *   is ended by V8 and its task rejected the same way. Either way the worker is replaced for the next task, so
+ *   one hostile task costs at most one worker for `taskTimeoutMs`. The heap limit does not cover ArrayBuffer
+ *   memory (typed arrays live outside V8's heap): the tasks themselves must bound what they allocate, which
+ *   `decodeTiff` does by checking a file's layout before allocating.
  * - Workers get an object as `workerData` (see `spawn`): geotiff's `web-worker` dependency needs one.
  */
 import { availableParallelism } from 'node:os';
-import { Worker, parentPort, type Transferable } from 'node:worker_threads';
+import { Worker, parentPort, type ResourceLimits, type Transferable } from 'node:worker_threads';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type TaskTable = Record<string, (input: any) => unknown>;
@@ -42,6 +49,10 @@ export interface WorkerPoolOptions {
   entry: URL;
   /** Number of workers; default: available cores − 1, between 1 and 4. */
   size?: number;
+  /** A task running longer is abandoned: its worker is terminated and replaced. Default: no limit. */
+  taskTimeoutMs?: number;
+  /** Per-worker V8 limits (`maxOldGenerationSizeMb`, ...); a worker that reaches them is replaced. */
+  resourceLimits?: ResourceLimits;
   /** Rebuild a typed error from its serialised form (default: a plain Error with the same name and message). */
   reviveError?: (e: SerializedError) => Error;
 }
@@ -51,6 +62,19 @@ interface Job {
   transfer: Transferable[];
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+/** A task went over its pool's time or memory budget; its worker was ended. */
+export class TaskOverrunError extends Error {
+  override readonly name = 'TaskOverrunError';
+  constructor(
+    readonly budget: 'time' | 'memory',
+    readonly task: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 interface Slot {
@@ -67,6 +91,8 @@ const TSX_API = import.meta.resolve('tsx/esm/api');
 export class WorkerPool<T extends TaskTable> {
   readonly size: number;
   private readonly entry: URL;
+  private readonly taskTimeoutMs: number | undefined;
+  private readonly resourceLimits: ResourceLimits | undefined;
   private readonly reviveError: (e: SerializedError) => Error;
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
@@ -79,6 +105,8 @@ export class WorkerPool<T extends TaskTable> {
     if (!(Number.isInteger(this.size) && this.size >= 1))
       throw new RangeError(`pool size must be ≥ 1, got ${this.size}`);
     this.reviveError = options.reviveError ?? defaultRevive;
+    this.taskTimeoutMs = options.taskTimeoutMs;
+    this.resourceLimits = options.resourceLimits;
   }
 
   /** Runs `task` on a worker. `transfer` lists input buffers to move instead of copy (they become unusable here). */
@@ -114,8 +142,29 @@ export class WorkerPool<T extends TaskTable> {
       const job = this.queue.shift()!;
       slot.job = job;
       slot.worker.ref();
+      if (this.taskTimeoutMs !== undefined) {
+        const ms = this.taskTimeoutMs;
+        job.timer = setTimeout(() => {
+          this.retire(
+            slot,
+            new TaskOverrunError('time', job.request.task, `${job.request.task} ran longer than ${ms} ms`),
+          );
+        }, ms);
+      }
       slot.worker.postMessage(job.request, job.transfer);
     }
+  }
+
+  /** Takes a slot out of service: rejects its task, terminates its worker, and lets the queue move on. */
+  private retire(slot: Slot, err: Error): void {
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+    const job = slot.job;
+    slot.job = null;
+    if (job?.timer) clearTimeout(job.timer);
+    job?.reject(err);
+    void slot.worker.terminate();
+    if (!this.closed) this.dispatch();
   }
 
   private spawn(): Slot {
@@ -123,27 +172,36 @@ export class WorkerPool<T extends TaskTable> {
       .then(({ register }) => { register(); return import(${JSON.stringify(this.entry.href)}); })`;
     // workerData must be an object: geotiff imports the `web-worker` package, which on import in any worker
     // thread destructures `workerData` (and treats the thread as its own worker only when it holds `mod`).
-    const worker = new Worker(bootstrap, { eval: true, workerData: { platinaWorkerPool: true } });
+    const worker = new Worker(bootstrap, {
+      eval: true,
+      workerData: { platinaWorkerPool: true },
+      resourceLimits: this.resourceLimits,
+    });
     const slot: Slot = { worker, job: null };
     worker.on('message', (msg: Response) => {
       const job = slot.job;
       if (!job || job.request.id !== msg.id) return;
+      if (job.timer) clearTimeout(job.timer);
       slot.job = null;
       worker.unref();
       if (msg.ok) job.resolve(msg.result);
       else job.reject(this.reviveError(msg.error));
       this.dispatch();
     });
-    const fail = (err: Error) => {
-      const i = this.slots.indexOf(slot);
-      if (i >= 0) this.slots.splice(i, 1);
-      const job = slot.job;
-      slot.job = null;
-      job?.reject(err);
-      if (!this.closed) this.dispatch();
-    };
-    worker.on('error', (err) => fail(err));
-    worker.on('exit', (code) => fail(new Error(`imaging worker exited with code ${code}`)));
+    worker.on('error', (err: Error & { code?: string }) => {
+      const task = slot.job?.request.task ?? 'task';
+      this.retire(
+        slot,
+        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new TaskOverrunError(
+              'memory',
+              task,
+              `${task} reached the worker's memory limit (${this.resourceLimits?.maxOldGenerationSizeMb ?? '?'} MB of heap)`,
+            )
+          : err,
+      );
+    });
+    worker.on('exit', (code) => this.retire(slot, new Error(`imaging worker exited with code ${code}`)));
     this.slots.push(slot);
     return slot;
   }

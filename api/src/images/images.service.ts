@@ -5,6 +5,7 @@ import type { Kysely, RawBuilder } from 'kysely';
 import type { DB, ImageStatus } from '../../../lib/db/schema.ts';
 import { localBounds, type Conversion, type Method } from '../../../lib/imaging/conversions.ts';
 import { InvalidImageError } from '../../../lib/imaging/tiff-decode.ts';
+import { TaskOverrunError } from '../../../lib/imaging/worker-pool.ts';
 import type { AuthUser, Services } from '../http/context.ts';
 import { AppError } from '../http/errors.ts';
 import { settingsAndActiveModel, type Settings } from '../settings/settings.service.ts';
@@ -17,7 +18,7 @@ import {
   removeStalePreviews,
   tempPath,
 } from './image-store.ts';
-import { imagingPool, withKeyLock } from './imaging.ts';
+import { imagingPool, uploadPool, withKeyLock } from './imaging.ts';
 import * as repo from './images.repository.ts';
 import type { ImageDto } from '../../../lib/api-types/images.ts';
 
@@ -89,10 +90,18 @@ export async function uploadImage(
 
     let info;
     try {
-      info = await imagingPool().run('inspect', { source: { path: upload.path } });
+      info = await uploadPool().run('inspect', { source: { path: upload.path } });
     } catch (err) {
       if (err instanceof InvalidImageError)
         throw new AppError('invalid', err.message, { reason: err.reason });
+      // The decode went over its budget (imaging-pool.ts): a file no valid image of an accepted size resembles.
+      if (err instanceof TaskOverrunError) {
+        throw new AppError(
+          'invalid',
+          `Decoding this TIFF went over its ${err.budget} budget (${err.message}); a valid image of an accepted size never does.`,
+          { reason: 'over_budget' },
+        );
+      }
       throw err;
     }
     const { stats } = info;
