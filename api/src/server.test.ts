@@ -31,6 +31,26 @@ describe('server lifecycle', () => {
     }
   });
 
+  test('a stale lock whose pid now belongs to another process does not stop the start', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'platina-lock-'));
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      await new Promise((r) => other.once('spawn', r));
+      // Left by a Platina killed an hour ago (the earlier pid-only format); its pid went to `other` since.
+      const lockFile = path.join(dir, 'platina.lock');
+      fs.writeFileSync(lockFile, String(other.pid));
+      const anHourAgo = new Date(Date.now() - 3600_000);
+      fs.utimesSync(lockFile, anHourAgo, anHourAgo);
+      const database = await openEmbedded({ dataDir: dir });
+      assert.equal(JSON.parse(fs.readFileSync(lockFile, 'utf8')).pid, process.pid);
+      await database.close();
+      assert.equal(fs.existsSync(lockFile), false);
+    } finally {
+      other.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('close() lets an in-flight request finish, then refuses new connections', async () => {
     const config = loadConfig({
       PORT: '0',

@@ -1,11 +1,13 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { DB } from './schema.ts';
 import { preparingPool } from './prepared.ts';
+import { acquireDirLock } from './dir-lock.ts';
+
+export { DatabaseLockedError } from './dir-lock.ts';
 
 export type DatabaseKind = 'embedded' | 'postgres';
 
@@ -30,15 +32,6 @@ export interface Database {
  * connection for about 0.1 s per 100 000 rows (measured on PGlite).
  */
 export const EMBEDDED_MAINTENANCE_MS = 10 * 60_000;
-
-export class DatabaseLockedError extends Error {
-  constructor(dir: string, pid: number) {
-    super(
-      `the embedded database in ${dir} is in use by another Platina process (pid ${pid}); ` +
-        `stop it, or set PLATINA_DATA_DIR to another folder`,
-    );
-  }
-}
 
 /**
  * The pool's timeouts, for tests that need a connection dropped without waiting for the defaults
@@ -157,36 +150,5 @@ export async function openEmbedded(opts: {
   } catch (err) {
     releaseLock();
     throw err;
-  }
-}
-
-/**
- * One process per embedded data directory: PGlite would corrupt files shared by two writers.
- * A pid file created with O_EXCL; a stale one (its process is gone) is taken over.
- */
-function acquireDirLock(dataDir: string): () => void {
-  const lockPath = path.join(dataDir, 'platina.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = fs.openSync(lockPath, 'wx');
-      fs.writeSync(fd, String(process.pid));
-      fs.closeSync(fd);
-      return () => fs.rmSync(lockPath, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(fs.readFileSync(lockPath, 'utf8').trim());
-      if (pid && pid !== process.pid && isAlive(pid)) throw new DatabaseLockedError(dataDir, pid);
-      fs.rmSync(lockPath, { force: true });
-    }
-  }
-  throw new Error(`could not lock ${lockPath}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
