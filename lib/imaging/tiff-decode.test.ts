@@ -308,3 +308,14 @@ describe('decodeTiff on hostile input (issue 14): corrupt files are rejected, ne
     assert.ok(counts.accept >= 60 && counts.reject >= 200 && counts.either >= 60, JSON.stringify(counts));
   });
 });
+
+test('a Node Buffer (as read from disk) decodes like its bytes: JPEG strips, and in-place byte swaps never touch the input', async () => {
+  for (const f of hostileCorpus().filter(
+    (x) => x.expect.kind === 'accept' && /^(jpeg|lzw-16bit-be)/.test(x.name),
+  )) {
+    const buffer = Buffer.from(f.bytes);
+    const img = await decodeTiff(buffer);
+    assert.deepEqual(img.data, (f.expect as { pixels: Uint8Array | Uint16Array }).pixels, f.name);
+    assert.ok(buffer.equals(f.bytes), `${f.name}: input changed`);
+  }
+});

@@ -69,7 +69,11 @@ export async function decodeTiff(
   input: ArrayBuffer | Uint8Array,
   options: DecodeOptions = {},
 ): Promise<DecodedTiff> {
-  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  // A plain Uint8Array view even of a Node Buffer, whose `slice` would share memory instead of copying.
+  const bytes =
+    input instanceof Uint8Array
+      ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
+      : new Uint8Array(input);
   const sniffed = sniffNonTiff(bytes);
   if (sniffed) throw new InvalidImageError(sniffed.reason, sniffed.what);
   const layout = readLayout(bytes, options.maxPixels ?? DEFAULT_MAX_PIXELS);
