@@ -1,7 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { startTestApp, type TestApp, type TestUser } from '../../test/harness.ts';
-import { buildImages } from './votes/factories.ts';
+import { testDbKind } from '../../test/databases.ts';
+import { buildImages, buildSignedInUsers } from './votes/factories.ts';
 
 // Faults a running server must ride out without a restart. Slow ones (kill -9 under voting experts, a
 // PostgreSQL restart under load) are in `npm run bench`.
@@ -42,4 +44,73 @@ describe('a server idle past every pool timeout', () => {
     await idle(IDLE_MS * 5);
     await round();
   });
+});
+
+describe('PostgreSQL dropping every connection of the API under voting experts', () => {
+  test(
+    'the API recovers by itself, and every acknowledged vote is stored',
+    { skip: testDbKind() !== 'postgres' && 'the embedded database runs in the API process' },
+    async (t) => {
+      const db = app.server.services.db;
+      const images = await buildImages(db, { bundle: 'drop', count: 30 });
+      const experts = await buildSignedInUsers(db, 'expert', 12);
+      // What a server restart does to the API: every backend of its database terminated at once.
+      const admin = new pg.Client({ connectionString: app.server.database.url });
+      await admin.connect();
+      const dropAll = () =>
+        admin.query(
+          `select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
+           where datname = current_database() and pid <> pg_backend_pid()`,
+        );
+      const acknowledged: { user: string; image: string }[] = [];
+      const failed: number[] = [];
+      let dropped = 0;
+      try {
+        await Promise.all([
+          ...experts.map(async (e) => {
+            for (const image of images) {
+              const r = await app.request('PUT', `/api/images/${image}/votes/me`, {
+                token: e.token,
+                json: { verdict: 'normal', anomalies: [] },
+              });
+              if (r.status === 200) acknowledged.push({ user: e.id, image });
+              else failed.push(r.status);
+            }
+          }),
+          (async () => {
+            for (let i = 0; i < 3; i++) {
+              await idle(40);
+              dropped += (await dropAll()).rows[0].n;
+            }
+          })(),
+        ]);
+        assert.ok(dropped > 0, 'connections were dropped under load');
+        // Recovered: every expert's next requests are answered normally.
+        for (const e of experts) {
+          const r = await app.request('GET', '/api/queue/stats', { token: e.token });
+          assert.equal(r.status, 200, r.text);
+        }
+        const stored = new Set(
+          (await db.selectFrom('votes').select(['user_id', 'image_id']).execute()).map(
+            (v) => `${v.user_id}:${v.image_id}`,
+          ),
+        );
+        const missing = acknowledged.filter((a) => !stored.has(`${a.user}:${a.image}`));
+        t.diagnostic(
+          `connections dropped ${dropped}, votes acknowledged ${acknowledged.length}, failed ${failed.length}, missing ${missing.length}`,
+        );
+        assert.deepEqual(missing, [], 'acknowledged votes missing');
+        assert.ok(
+          failed.every((s) => s === 500 || s === 503),
+          `a request caught by the drop fails plainly: ${failed.join(' ')}`,
+        );
+        assert.ok(
+          acknowledged.length > experts.length * images.length * 0.8,
+          `${acknowledged.length} acknowledged`,
+        );
+      } finally {
+        await admin.end();
+      }
+    },
+  );
 });

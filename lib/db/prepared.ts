@@ -37,6 +37,15 @@ export function preparingPool(pool: pg.Pool): PostgresPool {
   return {
     async connect(): Promise<PostgresPoolClient> {
       const client = await pool.connect();
+      // The pool listens for errors of idle clients only. A checked-out client between two statements (a
+      // transaction awaiting the application) whose connection the server ends — a restart,
+      // pg_terminate_backend — emits 'error' with no listener, which crashed the process. Its next query
+      // fails on its own; here the error is noted, and the client is destroyed on release, not reused.
+      let broken: Error | undefined;
+      const onError = (err: Error) => {
+        broken = err;
+      };
+      client.on('error', onError);
       return {
         query: (async (text: unknown, values?: readonly unknown[]) => {
           if (typeof text === 'string' && isMarked(text))
@@ -49,7 +58,10 @@ export function preparingPool(pool: pg.Pool): PostgresPool {
           // one, so it gets the last (as psql shows it): local-transaction.ts opens with a read that way.
           return Array.isArray(result) ? result[result.length - 1] : result;
         }) as unknown as PostgresPoolClient['query'],
-        release: (destroy?: boolean) => client.release(destroy),
+        release: (destroy?: boolean) => {
+          client.off('error', onError);
+          client.release(destroy || broken);
+        },
       };
     },
     end: () => pool.end(),
