@@ -8,8 +8,10 @@
 #    (bench/gpu/webgpu-bench.ts);
 # 3. Table 1 at the paper's 2000x1000 (`npm run cv`, methods 1, 3, 4, 2 in that order, `paper` features)
 #    with the embeddings computed on the GPU until the time is up; the embeddings cache is split into
-#    $OUT/embeddings.tar.part-* so a later run resumes where this one stopped: put the parts under
-#    .gpu-kit/ before packing... (see bench/gpu/results/README.md, "Resuming Table 1").
+#    $OUT/embeddings.tar.part-*; commit them as bench/gpu/results/<run>-embeddings.tar.xz
+#    (`cat parts | xz -9`) and the next run resumes where this one stopped.
+# The device tool returns at most 8 files from $OUT: this script writes at most 8 there (the
+# per-setting JSON files stay under /tmp/webgpu-bench); do not add more to the run's command.
 # Results under $OUT: run.log, torch.json, webgpu.json, profile.json.gz, cv.json, embeddings.tar.part-*.
 # Locally (no GPU, no torch) the same script checks itself at a small size:
 #   EP=cpu SIZE=128x64 TOTAL=300 OUT=/tmp/o bash bench/gpu/device-run.sh
@@ -63,13 +65,15 @@ log "3. Table 1 at $SIZE (waiting for the synthetic set)"
 wait $synth; tail -3 /tmp/synth.log
 cache=/tmp/platina-cv-cache
 mkdir -p "$cache"
-# Embeddings of an earlier run, when its parts were carried in the kit: resume from them.
-if ls "$kit"/embeddings.tar.part-* >/dev/null 2>&1; then cat "$kit"/embeddings.tar.part-* | tar -C "$cache" -xf - && log "resumed $(find "$cache" -name '*.f32' | wc -l) cached embeddings"; fi
+# Embeddings of earlier runs, committed under bench/gpu/results/ (xz of the parts): resume from them.
+# The cache is keyed by image sha256, backbone hash, input size, method and bounds, so a stale vector is never used.
+for f in bench/gpu/results/*-embeddings.tar.xz; do [ -f "$f" ] && xz -dc "$f" | tar -C "$cache" -xf - ; done
+log "resumed $(find "$cache" -name '*.f32' | wc -l) cached embeddings"
 budget=$(( $(left) - 30 ))
 log "cv budget ${budget}s"
 if [ "$budget" -gt 20 ]; then
   PLATINA_EP=$EP timeout "$budget" node node_modules/tsx/dist/cli.mjs model-runner/src/cv-cli.ts --method 1,3,4,2 \
-    --data "$data" --size "$SIZE" --cache "$cache" --images-per-batch 4 --out "$OUT/cv.json" || log "cv stopped ($?)"
+    --data "$data" --size "$SIZE" --cache "$cache" --images-per-batch 1 --out "$OUT/cv.json" || log "cv stopped ($?)"
 fi
 log "cached embeddings: $(find "$cache" -name '*.f32' | wc -l)"
 ( cd "$cache" && tar -cf - . ) | split -b 15m - "$OUT/embeddings.tar.part-"

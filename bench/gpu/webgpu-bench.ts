@@ -73,7 +73,7 @@ interface Result extends Setting {
   maxAbsDiffVsCpu?: number;
   featureRms?: number;
   perProcess?: number[];
-  profile?: ProfileSummary;
+  profileSummary?: ProfileSummary;
 }
 
 interface ProfileSummary {
@@ -84,6 +84,10 @@ interface ProfileSummary {
   byOpType: { op: string; provider: string; us: number; count: number }[];
   /** Total µs per kernel / shader (GPU timestamp events, when the provider reports them), largest first. */
   byKernel: { name: string; us: number; count: number }[];
+  /** GPU µs per op type and shader over all profiled runs (from kernel names `node&Op&Shader`), largest first. */
+  gpuByOpType: { op: string; us: number; count: number }[];
+  /** All GPU timestamp µs over all profiled runs. */
+  gpuUs: number;
   runUs: number[];
 }
 
@@ -103,7 +107,11 @@ const started = Date.now();
 const elapsed = () => (Date.now() - started) / 1000;
 const CHECK = { h: 448, w: 224 };
 
-const r34 = (s: Partial<Setting>) => ({ model: 'resnet34' as const, precision: 'float32' as const, ...s });
+const r34 = (s: Omit<Setting, 'model'>): Setting => ({
+  model: 'resnet34' as const,
+  precision: 'float32' as const,
+  ...s,
+});
 const SETTINGS: Setting[] = [
   // In order of importance: a run that hits its budget skips the tail.
   r34({
@@ -351,6 +359,8 @@ function summariseProfile(file: string): ProfileSummary {
   const ops = new Map<string, { op: string; provider: string; us: number; count: number }>();
   const kernels = new Map<string, { name: string; us: number; count: number }>();
   const runUs: number[] = [];
+  const gpuOps = new Map<string, { op: string; us: number; count: number }>();
+  let gpuUs = 0;
   for (const e of events) {
     const cat = e.cat ?? '?';
     categories[cat] = (categories[cat] ?? 0) + 1;
@@ -370,6 +380,12 @@ function summariseProfile(file: string): ProfileSummary {
       o.us += e.dur ?? 0;
       o.count++;
       kernels.set(name, o);
+      const op = name.split('&').slice(1).join('&') || name;
+      const g = gpuOps.get(op) ?? { op, us: 0, count: 0 };
+      g.us += e.dur ?? 0;
+      g.count++;
+      gpuOps.set(op, g);
+      gpuUs += e.dur ?? 0;
     }
   }
   const top = <T extends { us: number }>(m: Map<string, T>) =>
@@ -380,6 +396,8 @@ function summariseProfile(file: string): ProfileSummary {
     categories,
     byOpType: top(ops),
     byKernel: top(kernels),
+    gpuByOpType: top(gpuOps),
+    gpuUs,
     runUs,
   };
 }
@@ -446,7 +464,7 @@ async function runChild(s: Setting): Promise<Result> {
       .filter((f) => f.startsWith(prefix) && f.endsWith('.json'))
       .map((f) => path.join(work, f))
       .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-    if (file) r.profile = summariseProfile(file);
+    if (file) r.profileSummary = summariseProfile(file);
   }
   await session.release();
   r.ok = true;
