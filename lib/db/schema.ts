@@ -159,6 +159,10 @@ export interface ModelVersionsTable {
   cross_validation: ColumnType<unknown, string | null, never>;
   head_weights: ColumnType<Buffer, Buffer, never>;
   job_id: string | null;
+  /** What the head saw: 'paper' | 'evidence' | 'fused' (migration 2026-12-04T1600). */
+  features: Generated<string>;
+  /** The evidence definition (EVIDENCE_VERSION) for 'evidence' and 'fused'; null for 'paper'. */
+  evidence_version: string | null;
 }
 
 export interface ModelActivationsTable {
@@ -191,6 +195,29 @@ export interface EmbeddingsTable {
   created_at: CreatedAt;
 }
 
+/** One evidence vector and heatmap per image file and evidence definition (migration 2026-12-04T1600). */
+export interface ImageEvidenceTable {
+  sha256: string;
+  version: string;
+  /** float32 little-endian values (the definition's names live with the code, extract.ts). */
+  vector: Buffer;
+  /** float32 little-endian, heatmap_width × heatmap_height, row-major, noise units. */
+  heatmap: Buffer;
+  heatmap_width: number;
+  heatmap_height: number;
+  created_at: CreatedAt;
+}
+
+/** Current unusualness of each image (derived; replaced on each refit). */
+export interface ImageUnusualnessTable {
+  image_id: string;
+  version: string;
+  score: number;
+  bundle_percentile: number;
+  reason: string;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -207,6 +234,8 @@ export interface DB {
   model_activations: ModelActivationsTable;
   predictions: PredictionsTable;
   embeddings: EmbeddingsTable;
+  image_evidence: ImageEvidenceTable;
+  image_unusualness: ImageUnusualnessTable;
 }
 
 export type User = Selectable<UsersTable>;
