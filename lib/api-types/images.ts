@@ -21,6 +21,22 @@ export interface ImageDto {
   prediction: { modelVersion: string; pAbnormal: number } | null;
 }
 
+/**
+ * `GET /api/images/:id/heatmap`: where in the image the evidence is strongest, on a coarse grid over the whole
+ * image (cell (x, y) covers image pixels [x·W/width, (x+1)·W/width) × [y·H/height, (y+1)·H/height)). Values are
+ * noise units — |z| of the local residual, the largest per cell: ~0–3 is ordinary noise, above 5 is strong.
+ */
+export interface HeatmapDto {
+  /** The evidence definition that computed it (lib/evidence.ts). */
+  version: string;
+  width: number;
+  height: number;
+  /** Row-major, `width × height` values, rounded to 2 decimals. */
+  values: number[];
+  /** The largest value (rounded likewise). */
+  max: number;
+}
+
 /** A page of a cursor-paginated list. */
 export interface Page<T> {
   items: T[];

@@ -149,3 +149,19 @@ export async function imageFile(db: Exec, id: string) {
     .where('id', '=', id)
     .executeTakeFirst();
 }
+
+/**
+ * An image's stored heatmap of evidence definition `version`: undefined when there is no such image, a row with
+ * `heatmap` null while the runner has not computed its evidence yet. Evidence is keyed by content (sha256), so
+ * an image re-uploaded under another name shares it.
+ */
+export async function imageHeatmap(db: Exec, imageId: string, version: string) {
+  return db
+    .selectFrom('images as i')
+    .leftJoin('image_evidence as e', (join) =>
+      join.onRef('e.sha256', '=', 'i.sha256').on('e.version', '=', version),
+    )
+    .select(['i.id', 'e.heatmap', 'e.heatmap_width', 'e.heatmap_height'])
+    .where('i.id', '=', imageId)
+    .executeTakeFirst();
+}

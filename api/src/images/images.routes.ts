@@ -4,6 +4,7 @@ import { allow, userOf } from '../http/roles.ts';
 import { inputOf, validate } from '../http/validate.ts';
 import { ImageParams, ListInput, PreviewInput, UploadInput } from './images.schema.ts';
 import { getImage, listImages, previewImage, rawImage, uploadImage } from './images.service.ts';
+import { getHeatmap } from './heatmap.service.ts';
 
 const READERS = ['expert', 'lead', 'admin', 'runner'] as const;
 
@@ -25,6 +26,10 @@ export const imagesRoutes = new Router({ prefix: '/api/images' })
   })
   .get('/:id', allow(...READERS), validate(ImageParams), async (ctx) => {
     ctx.body = await getImage(ctx.services, userOf(ctx), inputOf(ctx, ImageParams).params.id);
+  })
+  // Blind like the prediction: the service answers 403 to an expert before voting unless model hints are on.
+  .get('/:id/heatmap', allow(...READERS), validate(ImageParams), async (ctx) => {
+    ctx.body = await getHeatmap(ctx.services, userOf(ctx), inputOf(ctx, ImageParams).params.id);
   })
   .get('/:id/raw', allow(...READERS), validate(ImageParams), async (ctx) => {
     const raw = await rawImage(ctx.services, inputOf(ctx, ImageParams).params.id);

@@ -73,6 +73,26 @@ export async function forceActivation(
 }
 
 /**
+ * The blind rule of everything the model says about one image (its prediction, its heatmap): leads and admins
+ * always see it; an expert only while the `showModelHint` setting is on, or after voting on the image — before
+ * that, 403 naming `what`. The answer depends on the caller alone, never on whether the output exists, so a 403
+ * tells an expert nothing about the image. Call it after the image's own 404.
+ */
+export async function assertModelOutputVisible(
+  services: Services,
+  user: AuthUser,
+  imageId: string,
+  what: string,
+): Promise<void> {
+  if (user.role !== 'expert' || (await getSettings(services.db)).showModelHint) return;
+  if (!(await hasVoted(services.db, imageId, user.id)))
+    throw new AppError(
+      'forbidden',
+      `votes are blind: ${what} is shown after you vote on this image (an admin can enable model hints)`,
+    );
+}
+
+/**
  * `GET /api/images/:id/prediction`: the active version's prediction with its priority and reason; 404
  * before a model or when the image is not scored yet. Votes are blind: an expert who has not voted on
  * the image gets 403 unless the `showModelHint` setting lets experts see the model before voting.
@@ -84,13 +104,7 @@ export async function getPrediction(
 ): Promise<PredictionDto> {
   if (!(await repo.imageExists(services.db, imageId)))
     throw new AppError('not_found', `no image with id ${imageId}`);
-  if (user.role === 'expert' && !(await getSettings(services.db)).showModelHint) {
-    if (!(await hasVoted(services.db, imageId, user.id)))
-      throw new AppError(
-        'forbidden',
-        "votes are blind: the model's prediction is shown after you vote on this image (an admin can enable model hints)",
-      );
-  }
+  await assertModelOutputVisible(services, user, imageId, "the model's prediction");
   const active = await repo.activeActivation(services.db);
   if (!active) throw new AppError('not_found', 'no model is active yet: train one first');
   const p = await repo.predictionOf(services.db, imageId, active.model_version);
