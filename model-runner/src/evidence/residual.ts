@@ -17,7 +17,7 @@ import {
   SCALE_SAMPLES,
   slog,
 } from './robust.ts';
-import { noiseFloor, noiseStride, type WorkingImage } from './working-image.ts';
+import { noiseFloor, noiseStride, quantum, type WorkingImage } from './working-image.ts';
 
 export interface ResidualOptions {
   /** Grid cells across the short side and along the long side. Default 4 × 8. */
@@ -53,13 +53,14 @@ export function residualEvidence(w: WorkingImage, options: ResidualOptions = {})
   const minSide = Math.min(W, H);
 
   // --- background and z ---------------------------------------------------------------------------------------
-  const bg = backgroundSurface(data, W, H);
+  const q = quantum(w);
+  const bg = backgroundSurface(data, W, H, q);
   const z = new Float32Array(W * H);
   for (let i = 0; i < z.length; i++) z[i] = data[i] - bg.surface[i];
-  const r = medianAndSigma(z, SCALE_SAMPLES);
+  const r = medianAndSigma(z, SCALE_SAMPLES, q);
   const floor = noiseFloor(w);
   const sigma = Math.max(r.sigma, floor);
-  const pixelNoise = Math.max(laplacianNoise(data, W, H, noiseStride(w)), floor);
+  const pixelNoise = Math.max(laplacianNoise(data, W, H, noiseStride(w), undefined, q), floor);
   const invSigma = 1 / sigma;
   for (let i = 0; i < z.length; i++) z[i] = (z[i] - r.median) * invSigma;
 
@@ -115,31 +116,31 @@ export function residualEvidence(w: WorkingImage, options: ResidualOptions = {})
 
   // --- edge bands -----------------------------------------------------------------------------------------------
   const band = Math.max(2, Math.round((options.edgeFraction ?? 0.03) * minSide));
-  const edge = edgeStats(data, z, W, H, band, sigma, pixelNoise, noiseStride(w));
-  out.add('edge.level.min', edge.levelMin);
-  out.add('edge.level.max', edge.levelMax);
-  out.add('edge.noise.ratio.min', Math.log(edge.noiseRatioMin));
-  out.add('edge.noise.ratio.max', Math.log(edge.noiseRatioMax));
-  out.add('edge.profile.rough.max', Math.log(edge.roughMax));
-  out.add('edge.profile.dev.max', slog(edge.devMax));
-  out.add('edge.absz.max', slog(edge.zMax));
+  const edge = edgeStats(data, z, W, H, band, sigma, pixelNoise, noiseStride(w), q);
+  out.add('residual.edge.level.min', edge.levelMin);
+  out.add('residual.edge.level.max', edge.levelMax);
+  out.add('residual.edge.noise.ratio.min', Math.log(edge.noiseRatioMin));
+  out.add('residual.edge.noise.ratio.max', Math.log(edge.noiseRatioMax));
+  out.add('residual.edge.profile.rough.max', Math.log(edge.roughMax));
+  out.add('residual.edge.profile.dev.max', slog(edge.devMax));
+  out.add('residual.edge.absz.max', slog(edge.zMax));
 
   // --- coating level (the caller compares it with its bundle's median) -----------------------------------------
-  const level = interiorLevel(data, W, H, band);
-  out.add('level.median', level.median / m);
-  out.add('level.iqr', level.iqr / m);
+  const level = interiorLevel(data, W, H, band, q);
+  out.add('residual.level.median', level.median / m);
+  out.add('residual.level.iqr', level.iqr / m);
 
   // --- large-scale background: what the residual cannot see -----------------------------------------------------
   const shape = backgroundShape(bg, W, H, Math.max(level.median, 1));
-  out.add('background.tilt', shape.tilt);
-  out.add('background.rough', shape.rough);
-  out.add('background.dev.max', shape.devMax);
+  out.add('residual.background.tilt', shape.tilt);
+  out.add('residual.background.rough', shape.rough);
+  out.add('residual.background.dev.max', shape.devMax);
 
   // --- noise ----------------------------------------------------------------------------------------------------
   // Raw-pixel noise, assuming white noise (area averaging divides it by the factor), over the largest value.
-  out.add('noise.pixel.log', Math.log((pixelNoise * Math.max(1, w.factor)) / m));
+  out.add('residual.noise.pixel.log', Math.log((pixelNoise * Math.max(1, w.factor)) / m));
   // > 0 when the residual holds more than white pixel noise: texture, correlated noise, many small defects.
-  out.add('noise.texture.log', Math.log(sigma / pixelNoise));
+  out.add('residual.noise.texture.log', Math.log(sigma / pixelNoise));
 
   // --- spatial grid: keeps a defect in one cell from being averaged away ---------------------------------------
   const grid = options.grid ?? { across: 4, along: 8 };
@@ -149,13 +150,16 @@ export function residualEvidence(w: WorkingImage, options: ResidualOptions = {})
     ['s3', z3],
   ] as const) {
     const g = gridStats(map, W, H, Math.min(gx, W), Math.min(gy, H));
-    out.add(`grid.${scale}.absz.mean.max`, g.meanAbsMax);
-    out.add(`grid.${scale}.absz.mean.spread`, g.meanAbsSpread);
-    out.add(`grid.${scale}.absz.max.median`, slog(g.maxAbsMedian));
-    out.add(`grid.${scale}.absz.max.spread`, slog(g.maxAbsMax) - slog(g.maxAbsMedian));
-    out.add(`grid.${scale}.z.mean.max`, g.meanMax);
-    out.add(`grid.${scale}.z.mean.min`, g.meanMin);
-    out.add(`grid.${scale}.frac.abs3.max`, g.beyond3Max);
+    out.add(`residual.grid.${scale}.absz.mean.max`, g.meanAbsMax);
+    out.add(`residual.grid.${scale}.absz.mean.spread`, g.meanAbsSpread);
+    out.add(`residual.grid.${scale}.absz.max.median`, slog(g.maxAbsMedian));
+    out.add(`residual.grid.${scale}.absz.max.spread`, slog(g.maxAbsMax) - slog(g.maxAbsMedian));
+    // A cell's mean z3 is ~3× its mean z (box means keep means, σ3 ≈ σ/3): signed cell means at s1 only.
+    if (scale === 's1') {
+      out.add(`residual.grid.${scale}.z.mean.max`, g.meanMax);
+      out.add(`residual.grid.${scale}.z.mean.min`, g.meanMin);
+    }
+    out.add(`residual.grid.${scale}.frac.abs3.max`, g.beyond3Max);
   }
 
   return { values: out.values(), names: out.names, map: z, mapWidth: W, mapHeight: H };
@@ -188,13 +192,14 @@ interface Background {
 }
 
 /**
- * Robust smooth background: medians of ~B×B blocks (B = short side / 16, at least 4 px: 18 px = 72 raw px at full
- * size), a 3×3 median over the block grid (so one block covered by a defect does not leak), then bilinear
- * interpolation between block centres. The grid is padded by linear extrapolation (g₋₁ = 2g₀ − g₁) and the border
+ * Robust smooth background: a robust location (median refined by a ±3σ clipped mean) of ~B×B blocks (B = short
+ * side / 16, at least 4 px: 18 px = 72 raw px at full size); blocks that stand out of their 3×3 neighbourhood's
+ * median are replaced by it (so a defect covering a block or two does not leak into the background); then
+ * bilinear interpolation between block centres. The grid is padded by linear extrapolation (g₋₁ = 2g₀ − g₁) and the border
  * pixels are extrapolated linearly too, so a plane — the coating's usual gradient — is reproduced exactly up to the
  * image's edge, where clamping would leave a half-block error.
  */
-function backgroundSurface(data: Float32Array, W: number, H: number): Background {
+function backgroundSurface(data: Float32Array, W: number, H: number, q: number): Background {
   const B = Math.max(4, Math.round(Math.min(W, H) / 16));
   const nbx = Math.max(1, Math.round(W / B));
   const nby = Math.max(1, Math.round(H / B));
@@ -209,7 +214,7 @@ function backgroundSurface(data: Float32Array, W: number, H: number): Background
         const row = y * W;
         for (let x = xEdges[bx]; x < xEdges[bx + 1]; x++) scratch[n++] = data[row + x];
       }
-      blocks[by * nbx + bx] = medianInPlace(scratch.subarray(0, n));
+      blocks[by * nbx + bx] = medianAndSigma(scratch.subarray(0, n), Infinity, q).median;
     }
   }
 
@@ -228,16 +233,24 @@ function backgroundSurface(data: Float32Array, W: number, H: number): Background
     padded[x] = nby > 1 ? 2 * padded[top] - padded[top + pw] : padded[top];
     padded[(nby + 1) * pw + x] = nby > 1 ? 2 * padded[bottom] - padded[bottom - pw] : padded[bottom];
   }
-  const smooth = new Float32Array(nbx * nby);
+  // Blocks that stand out of their 3×3 neighbourhood by more than 3 robust spreads (a defect covering much of a
+  // block, or 2×2 blocks) take the neighbourhood median; the others are kept, so smooth curvature (a bump, a bowl)
+  // is followed at block resolution instead of being flattened by the median.
+  const med3 = new Float32Array(nbx * nby);
   const nine = new Float32Array(9);
   for (let by = 0; by < nby; by++) {
     for (let bx = 0; bx < nbx; bx++) {
       let k = 0;
       for (let dy = 0; dy < 3; dy++)
         for (let dx = 0; dx < 3; dx++) nine[k++] = padded[(by + dy) * pw + bx + dx];
-      smooth[by * nbx + bx] = medianInPlace(nine);
+      med3[by * nbx + bx] = medianInPlace(nine);
     }
   }
+  const dev = new Float32Array(nbx * nby);
+  for (let i = 0; i < dev.length; i++) dev[i] = blocks[i] - med3[i];
+  const spread = medianAndSigma(dev).sigma;
+  const smooth = new Float32Array(nbx * nby);
+  for (let i = 0; i < dev.length; i++) smooth[i] = Math.abs(dev[i]) > 3 * spread ? med3[i] : blocks[i];
 
   const cx = centres(xEdges);
   const cy = centres(yEdges);
@@ -632,7 +645,7 @@ function outliers(scores: Float32Array, whiteSd: number): ProfileSummary {
  * each a mean over the thickness. Predicting from the adjacent interior rather than comparing with the whole
  * interior keeps the coating's gradients out (a plane gives d = 0 exactly). Per side: the median of d in units of σ (level difference),
  * the robust spread of d's first differences over what noise gives (roughness: a ragged cut), the largest robust
- * deviation of d from its median (a local notch or flow), the band's pixel noise over the interior's, and the
+ * deviation of d from its median, at single positions or over 5 (a local notch or flow), the band's pixel noise over the interior's, and the
  * band's largest |z|. Pooled over the four sides by min/max (flip-invariant).
  */
 function edgeStats(
@@ -644,6 +657,7 @@ function edgeStats(
   sigma: number,
   interiorNoise: number,
   step: number,
+  q: number,
 ): {
   levelMin: number;
   levelMax: number;
@@ -690,10 +704,16 @@ function edgeStats(
     for (let p = 0; p + 1 < side.n; p++) steps[p] = diff[p + 1] - diff[p];
     // d(p) carries noise σ·√(6/t) (weights 1, −2, 1 on means of t pixels); its first differences σ·√(12/t).
     const rough = medianAndSigma(steps).sigma / (sigma * Math.sqrt(12 / t));
-    const devScale = Math.max(spread, sigma * Math.sqrt(6 / t));
-    let dev = 0;
-    for (let p = 0; p < side.n; p++) dev = Math.max(dev, Math.abs(diff[p] - median) / devScale);
-    const bandNoise = laplacianNoise(data, W, H, step, side.rect);
+    // Deviations at two scales along the side: single positions, and a running mean over 5 (a notch or flow a few
+    // positions long, with √5 less noise).
+    let dev = maxDeviation(diff, median, Math.max(spread, sigma * Math.sqrt(6 / t)));
+    const smooth = runningMean(diff, EDGE_SMOOTH);
+    const s5 = medianAndSigma(smooth);
+    dev = Math.max(
+      dev,
+      maxDeviation(smooth, s5.median, Math.max(s5.sigma, sigma * Math.sqrt(6 / t / EDGE_SMOOTH))),
+    );
+    const bandNoise = laplacianNoise(data, W, H, step, side.rect, q);
     const ratio = interiorNoise > 0 && bandNoise > 0 ? bandNoise / interiorNoise : 1;
     let zMax = 0;
     for (let y = side.rect.y0; y < side.rect.y1; y++)
@@ -710,22 +730,52 @@ function edgeStats(
   return res;
 }
 
+const EDGE_SMOOTH = 5;
+
+function maxDeviation(a: Float32Array, centre: number, scale: number): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - centre) / scale);
+  return m;
+}
+
+/** Running mean over `k` positions (fewer at the ends). */
+function runningMean(a: Float32Array, k: number): Float32Array {
+  const out = new Float32Array(a.length);
+  const h = k >> 1;
+  for (let i = 0; i < a.length; i++) {
+    const lo = Math.max(0, i - h);
+    const hi = Math.min(a.length - 1, i + h);
+    let s = 0;
+    for (let j = lo; j <= hi; j++) s += a[j];
+    out[i] = s / (hi - lo + 1);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Level
 
-/** Median and interquartile range of the interior (the image without its edge bands), working units. */
-function interiorLevel(data: Float32Array, W: number, H: number, t: number): { median: number; iqr: number } {
+/** Robust location and interquartile range of the interior (the image without its edge bands), working units. */
+function interiorLevel(
+  data: Float32Array,
+  W: number,
+  H: number,
+  t: number,
+  q: number,
+): { median: number; iqr: number } {
   const x0 = W > 2 * t + 2 ? t : 0;
   const y0 = H > 2 * t + 2 ? t : 0;
   const iw = W - 2 * x0;
   const values = new Float32Array(iw * (H - 2 * y0));
   for (let y = y0; y < H - y0; y++) values.set(data.subarray(y * W + x0, y * W + x0 + iw), (y - y0) * iw);
-  const median = quantileInPlace(values, 0.5);
+  // The location is the median refined by a clipped mean (robust.ts): an 8-bit median alone moves in whole LSBs.
+  const location = medianAndSigma(values, SCALE_SAMPLES, q).median;
+  quantileInPlace(values, 0.5);
   // After selecting the median, the lower quartile lies in the lower half and the upper in the upper half.
   const half = Math.ceil(0.5 * values.length);
   const q25 = quantileInPlace(values.subarray(0, half), 0.5);
   const q75 = quantileInPlace(values.subarray(half - 1), 0.5);
-  return { median, iqr: q75 - q25 };
+  return { median: location, iqr: q75 - q25 };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -66,14 +66,27 @@ export function medianInPlace(scratch: Float32Array): number {
  */
 export const SCALE_SAMPLES = 50_000;
 
+/** Standard deviation of a standard normal truncated to ±3: √(1 − 6φ(3) / (2Φ(3) − 1)). */
+const TRUNCATED_SD_3 = 0.9865789;
+
 /**
- * Median and the Gaussian-consistent 1.4826·MAD of `values` (not modified; one copy is made). With `maxSamples`,
- * a larger array is sampled at a fixed stride (an odd one, so rows of even width are not sampled on one column
- * parity only): deterministic, and spread over the whole image.
+ * Robust location and Gaussian-consistent scale of `values` (not modified; one copy is made): median and
+ * 1.4826·MAD, then two refinements to the mean and (bias-corrected) standard deviation of the values within ±3σ.
+ *
+ * Why not stop at median/MAD: on quantised data (8-bit images, block means of integers) both are quantised to the
+ * lattice — the MAD of 8-bit noise of σ = 3 LSB can only be 1.48, 2.97, 4.45 … — so σ would be off by up to 25 %
+ * and a plane's block medians would step by whole LSBs. Clipped moments average the quantisation out (it is then
+ * counted as the noise it is) and still ignore everything beyond 3σ: defects. `quantum` is the data's lattice step
+ * (1 for integers, 0 for continuous data); the clipping window is at least ±quantum, so a noise below one step
+ * still sees its neighbouring levels.
+ *
+ * With `maxSamples`, a larger array is sampled at a fixed stride (odd, so rows of even width are not sampled on
+ * one column parity only): deterministic, and spread over the whole image.
  */
 export function medianAndSigma(
   values: Float32Array,
   maxSamples = Infinity,
+  quantum = 0,
 ): { median: number; sigma: number } {
   if (values.length === 0) return { median: 0, sigma: 0 };
   let scratch: Float32Array;
@@ -84,8 +97,41 @@ export function medianAndSigma(
     for (let i = 0, j = 0; i < values.length; i += stride) scratch[j++] = values[i];
   } else scratch = values.slice();
   const median = medianInPlace(scratch);
+  // Kept: selection reorders but does not change the multiset, and the refinement only sums.
+  const sample = scratch.slice();
   for (let i = 0; i < scratch.length; i++) scratch[i] = Math.abs(scratch[i] - median);
-  return { median, sigma: MAD_TO_SIGMA * medianInPlace(scratch) };
+  return refine(sample, median, MAD_TO_SIGMA * medianInPlace(scratch), quantum, false);
+}
+
+function refine(
+  values: Float32Array,
+  centre: number,
+  sigma: number,
+  quantum: number,
+  fixedCentre: boolean,
+): { median: number; sigma: number } {
+  let c = centre;
+  let s = sigma;
+  for (let it = 0; it < 2; it++) {
+    const lim = Math.max(3 * s, quantum);
+    if (lim === 0) break;
+    let n = 0,
+      sum = 0,
+      sq = 0;
+    for (let i = 0; i < values.length; i++) {
+      const d = values[i] - c;
+      if (d <= lim && d >= -lim) {
+        n++;
+        sum += d;
+        sq += d * d;
+      }
+    }
+    if (n === 0) break;
+    const shift = fixedCentre ? 0 : sum / n;
+    c += shift;
+    s = Math.sqrt(Math.max(0, sq / n - shift * shift)) / TRUNCATED_SD_3;
+  }
+  return { median: c, sigma: s };
 }
 
 /**
@@ -94,7 +140,7 @@ export function medianAndSigma(
  * the mask's L2 norm, so white Gaussian noise of σ gives σ. The mask is the product of two second differences,
  * so it ignores anything linear along x or along y (the coating's gradients) and most smooth background; the MAD
  * ignores the few pixels on edges and defects. Sampled with a stride `step` (neighbours `step` apart), so an
- * image enlarged by pixel replication is measured on its original pixels. `region` (optional) restricts the
+ * image enlarged by pixel replication is measured on its original pixels. `quantum`: the data's lattice step. `region` (optional) restricts the
  * mask centres to [x0, x1) × [y0, y1). Rows of mask centres are thinned so at most ~{@link SCALE_SAMPLES} values
  * enter the MAD.
  */
@@ -104,6 +150,7 @@ export function laplacianNoise(
   height: number,
   step = 1,
   region?: { x0: number; x1: number; y0: number; y1: number },
+  quantum = 0,
 ): number {
   const s = Math.max(1, Math.floor(step));
   const x0 = Math.max(s, region?.x0 ?? 0);
@@ -127,9 +174,11 @@ export function laplacianNoise(
     }
   }
   const values = out.subarray(0, n);
-  // The mask's output has median 0 for symmetric noise; take the MAD about 0 directly (one selection).
-  for (let i = 0; i < n; i++) values[i] = Math.abs(values[i]);
-  return (MAD_TO_SIGMA * medianInPlace(values)) / 6;
+  // The mask's output has median 0 for symmetric noise: MAD about 0, refined by clipped moments about 0
+  // (see medianAndSigma: the mask of integer data is itself an integer).
+  const abs = new Float32Array(n);
+  for (let i = 0; i < n; i++) abs[i] = Math.abs(values[i]);
+  return refine(values, 0, MAD_TO_SIGMA * medianInPlace(abs), quantum, true).sigma / 6;
 }
 
 /** sign(x)·ln(1 + |x|): compresses heavy-tailed statistics (a z of 500 next to typical 5) for linear models. */

@@ -5,7 +5,7 @@
  * where small contrasts live).
  */
 import type { BitDepth, GrayImage } from '../../../lib/imaging/gray-image.ts';
-import { laplacianNoise, medianInPlace } from './robust.ts';
+import { laplacianNoise, medianAndSigma, SCALE_SAMPLES } from './robust.ts';
 
 /** Target short side of the working image, px. A 1150×2070 electrode becomes 287×517 (factor 4). */
 export const WORKING_SHORT_SIDE = 288;
@@ -89,6 +89,14 @@ export function noiseStride(w: WorkingImage): number {
 }
 
 /**
+ * Lattice step of the working values: means of factor² integers are multiples of 1/factor²; replicated pixels
+ * are integers. The robust estimators need it to average quantisation out (`robust.ts`).
+ */
+export function quantum(w: WorkingImage): number {
+  return w.factor >= 1 ? 1 / (w.factor * w.factor) : 1;
+}
+
+/**
  * Smallest noise we claim to measure, in working units: the quantisation noise of integer raw values,
  * 1/√12 per raw pixel, averaged over factor² raw pixels. It keeps a noiseless or coarsely quantised image from
  * dividing by zero without inflating anything measurable.
@@ -99,14 +107,17 @@ export function noiseFloor(w: WorkingImage): number {
 
 /**
  * The working image centred on its median and scaled by its pixel noise: `(x − level) / noise`, with `level` the
- * median and `noise` Immerkær's robust Laplacian estimate (`robust.ts`), floored at the quantisation noise. This
+ * robust location (median refined by a ±3σ clipped mean, `robust.ts`) and `noise` Immerkær's robust Laplacian estimate (`robust.ts`), floored at the quantisation noise. This
  * is the scattering block's input: unit noise makes its coefficients comparable across bit depths, gains and
- * exposure, while the absolute level is reported separately (`level.median` in `residual.ts`). `level` and
+ * exposure, while the absolute level is reported separately (`residual.level.median` in `residual.ts`). `level` and
  * `noise` are in working units (raw values, 0..255 or 0..65535; noise per working pixel).
  */
 export function robustNormalise(w: WorkingImage): { data: Float32Array; level: number; noise: number } {
-  const level = medianInPlace(w.data.slice());
-  const noise = Math.max(laplacianNoise(w.data, w.width, w.height, noiseStride(w)), noiseFloor(w));
+  const level = medianAndSigma(w.data, SCALE_SAMPLES, quantum(w)).median;
+  const noise = Math.max(
+    laplacianNoise(w.data, w.width, w.height, noiseStride(w), undefined, quantum(w)),
+    noiseFloor(w),
+  );
   const data = new Float32Array(w.data.length);
   const inv = 1 / noise;
   for (let i = 0; i < data.length; i++) data[i] = (w.data[i] - level) * inv;
