@@ -135,14 +135,14 @@ function refine(
 }
 
 /**
- * Pixel-noise estimate of a row-major image, robust to structure: 1.4826·MAD of Immerkær's mask
- * [1 −2 1; −2 4 −2; 1 −2 1] (J. Immerkær, "Fast noise variance estimation", CVIU 64(2), 1996), divided by 6,
- * the mask's L2 norm, so white Gaussian noise of σ gives σ. The mask is the product of two second differences,
- * so it ignores anything linear along x or along y (the coating's gradients) and most smooth background; the MAD
- * ignores the few pixels on edges and defects. Sampled with a stride `step` (neighbours `step` apart), so an
- * image enlarged by pixel replication is measured on its original pixels. `quantum`: the data's lattice step. `region` (optional) restricts the
- * mask centres to [x0, x1) × [y0, y1). Rows of mask centres are thinned so at most ~{@link SCALE_SAMPLES} values
- * enter the MAD.
+ * Pixel-noise estimate of a row-major image, robust to structure: the robust scale (1.4826·MAD about 0, refined by
+ * ±3σ clipped moments, as in {@link medianAndSigma}) of Immerkær's mask [1 −2 1; −2 4 −2; 1 −2 1] (J. Immerkær,
+ * "Fast noise variance estimation", CVIU 64(2), 1996), divided by 6, the mask's L2 norm, so white Gaussian noise
+ * of σ gives σ. The mask is the product of two second differences, so it ignores anything linear along x or along
+ * y (the coating's gradients) and most smooth background; the robust scale ignores the few pixels on edges and
+ * defects. Sampled with a stride `step` (neighbours `step` apart), so an image enlarged by pixel replication is
+ * measured on its original pixels. `region` (optional) restricts the mask centres to [x0, x1) × [y0, y1); rows of
+ * mask centres are thinned so at most ~{@link SCALE_SAMPLES} values enter. `quantum`: the data's lattice step.
  */
 export function laplacianNoise(
   data: Float32Array,
