@@ -16,6 +16,8 @@ import {
 } from '../viewer/window-level.ts';
 import './histogram-strip.ts';
 import type { HistogramMark } from './histogram-strip.ts';
+import { heatmapCanvas } from '../viewer/heatmap.ts';
+import type { ImageHeatmap } from '../data/images.ts';
 
 export interface ViewerDrawnDetail {
   imageId: string;
@@ -35,10 +37,15 @@ declare global {
  * The 16-bit X-ray viewer. Raw values live in a GPU integer texture; window/level, inversion and false
  * colour run in the fragment shader on every frame. Mouse: right-drag window/level, left-drag pan, wheel
  * zoom to the cursor. Keys (forwarded by the page through `handleKey`): arrows window/level, W auto window,
- * M next paper method, I invert, C false colour, F fit, O one-to-one.
+ * M next paper method, I invert, C false colour, F fit, O one-to-one, H heatmap overlay.
+ *
+ * The heatmap overlay is a 2D canvas above the WebGL one, drawn in the same frame with the same view transform
+ * (the heatmap's grid stretched over the image's extent), so it stays aligned under zoom, pan and 1:1.
  *
  * Properties down: `loaded` (the image to show), `upcoming` (decoded images whose textures are uploaded
- * ahead while idle), `datasetBounds` (method 2's bounds). Events up: `viewer-drawn`.
+ * ahead while idle), `datasetBounds` (method 2's bounds), `heatmap` (the shown image's, when the caller may
+ * see it: the page fetches it under the blind rule; null hides the overlay and its controls). Events up:
+ * `viewer-drawn`.
  */
 @customElement('xray-viewer')
 export class XrayViewer extends LitElement {
@@ -123,6 +130,18 @@ export class XrayViewer extends LitElement {
       font-variant-numeric: tabular-nums;
       color: #b8c0c8;
     }
+    canvas.heatmap {
+      pointer-events: none;
+    }
+    .opacity {
+      display: inline-flex;
+      align-items: center;
+      gap: 4px;
+      color: #b8c0c8;
+    }
+    .opacity input {
+      width: 90px;
+    }
   `;
 
   @property({ attribute: false }) loaded: LoadedImage | null = null;
@@ -130,6 +149,8 @@ export class XrayViewer extends LitElement {
   @property({ attribute: false }) datasetBounds: DatasetBounds | null = null;
   /** Shown instead of the image (loading, errors). */
   @property() message = '';
+  /** The heatmap of the shown image; one of another image is ignored. */
+  @property({ attribute: false }) heatmap: ImageHeatmap | null = null;
 
   @state() private preset: Preset | null = 'auto';
   @state() private windows: ChannelWindows = gray({ lo: 0, hi: 65536 });
@@ -138,6 +159,9 @@ export class XrayViewer extends LitElement {
   @state() private view: ViewTransform = { scale: 1, offsetX: 0, offsetY: 0 };
   @state() private readout: { x: number; y: number; value: number } | null = null;
   @state() private glError = '';
+  /** The overlay is a reading mode like invert: it stays on from image to image until H again. */
+  @state() private heatmapOn = false;
+  @state() private heatmapOpacity = 0.7;
 
   @query('canvas') private canvas!: HTMLCanvasElement;
   @query('.stage') private stage!: HTMLElement;
@@ -158,6 +182,10 @@ export class XrayViewer extends LitElement {
     view: ViewTransform;
   } | null = null;
   private resize = new ResizeObserver(() => this.onResize());
+  /** The heatmap's one-pixel-per-cell canvas, made once per heatmap. */
+  private heatSource: { map: ImageHeatmap; canvas: HTMLCanvasElement } | null = null;
+  /** What the overlay shows now, to skip redraws that change nothing. */
+  private heatDrawn = '';
 
   override firstUpdated(): void {
     try {
@@ -248,9 +276,19 @@ export class XrayViewer extends LitElement {
       case 'o':
         this.oneToOne();
         return true;
+      case 'h':
+        if (!this.shownHeatmap) return false;
+        this.heatmapOn = !this.heatmapOn;
+        return true;
       default:
         return false;
     }
+  }
+
+  /** The heatmap of the image on screen, if the page gave one (never another image's). */
+  private get shownHeatmap(): ImageHeatmap | null {
+    const h = this.heatmap;
+    return h && this.loaded && h.imageId === this.loaded.image.id ? h : null;
   }
 
   /** Current window of the first channel (for tests and the page's status line). */
@@ -294,6 +332,7 @@ export class XrayViewer extends LitElement {
         <span class="sep"></span>
         <button title="Fit to screen (F)" @click=${() => this.fitToScreen()}>Fit</button>
         <button title="One image pixel per screen pixel (O)" @click=${() => this.oneToOne()}>1:1</button>
+        ${this.renderHeatmapControls()}
         <span class="grow"></span>
         <span class="num" data-testid="window"
           >${this.windows[0] === this.windows[1] ? `W ${w.lo}–${w.hi}` : 'RGB: M1 · M2 · M3'} · ${zoom}
@@ -316,6 +355,11 @@ export class XrayViewer extends LitElement {
           aria-label=${img ? `X-ray ${img.image.name}, window ${w.lo} to ${w.hi}` : 'No image'}
         ></canvas>
         ${
+          this.heatmapOn && this.shownHeatmap
+            ? html`<canvas class="heatmap" data-testid="heatmap-overlay" aria-hidden="true"></canvas>`
+            : nothing
+        }
+        ${
           this.glError || this.message || !img
             ? html`<div class="message" role="status">${this.glError || this.message || 'Loading…'}</div>`
             : nothing
@@ -324,7 +368,7 @@ export class XrayViewer extends LitElement {
           this.readout
             ? html`<div class="readout" data-testid="readout">
                 x ${this.readout.x}, y ${this.readout.y} · <strong>${this.readout.value}</strong>
-                <span class="num">(${img?.pixels.bitDepth ?? 16}-bit)</span>
+                <span class="num">(${img?.pixels.bitDepth ?? 16}-bit)</span>${this.heatReadout()}
               </div>`
             : nothing
         }
@@ -336,6 +380,52 @@ export class XrayViewer extends LitElement {
         .marks=${this.marks()}
       ></histogram-strip>
     `;
+  }
+
+  /** The overlay's toggle, and its opacity while it is on; nothing when the caller has no heatmap to see. */
+  private renderHeatmapControls() {
+    if (!this.shownHeatmap) return nothing;
+    return html`<span class="sep"></span>
+      <button
+        title="Heatmap overlay: where the evidence is strongest (H)"
+        aria-pressed=${String(this.heatmapOn)}
+        @click=${() => (this.heatmapOn = !this.heatmapOn)}
+      >
+        Heatmap
+      </button>
+      ${
+        // Focus leaves the slider once a change is made (mouse release, or each arrow step), so the page's keys —
+        // N, A, Enter, H — keep working: the pages ignore keys typed into inputs.
+        this.heatmapOn
+          ? html`<label class="opacity" title="Heatmap opacity">
+              Opacity
+              <input
+                type="range"
+                min="0"
+                max="100"
+                step="5"
+                aria-label="Heatmap opacity"
+                .value=${String(Math.round(this.heatmapOpacity * 100))}
+                @input=${(e: Event) =>
+                  (this.heatmapOpacity = Number((e.target as HTMLInputElement).value) / 100)}
+                @change=${(e: Event) => (e.target as HTMLInputElement).blur()}
+              />
+            </label>`
+          : nothing
+      }`;
+  }
+
+  /** The heatmap's value (noise units) of the cell under the cursor, while the overlay is on. */
+  private heatReadout() {
+    const h = this.shownHeatmap;
+    const l = this.loaded;
+    if (!this.heatmapOn || !h || !l || !this.readout) return nothing;
+    const cx = Math.min(h.width - 1, Math.floor((this.readout.x * h.width) / l.pixels.width));
+    const cy = Math.min(h.height - 1, Math.floor((this.readout.y * h.height) / l.pixels.height));
+    return html` ·
+      <span class="num" title="Evidence in noise units (|z|)"
+        >heat ${h.values[cy * h.width + cx].toFixed(1)}</span
+      >`;
   }
 
   private marks(): HistogramMark[] {
@@ -399,6 +489,7 @@ export class XrayViewer extends LitElement {
       return;
     }
     const key = l.image.id;
+    this.drawHeatmap();
     // The page re-renders for reasons of its own (form keys, prefetch slots arriving, the outbox): redraw
     // only when something that decides the pixels changed. A software-WebGL frame costs tens of milliseconds
     // of CPU, which the next Enter or drag frame would otherwise wait behind.
@@ -432,6 +523,41 @@ export class XrayViewer extends LitElement {
       }),
     );
     this.scheduleUploads();
+  }
+
+  /**
+   * Draws the overlay with the image layer's transform: the heatmap's w×h grid covers the image's W×H pixels,
+   * so it is drawn at (offsetX, offsetY) with size (W·scale, H·scale) — the very mapping the shader uses — and
+   * smoothed (bilinear between cell centres) by the canvas.
+   */
+  private drawHeatmap(): void {
+    const overlay = this.renderRoot.querySelector<HTMLCanvasElement>('canvas.heatmap');
+    const h = this.shownHeatmap;
+    const l = this.loaded;
+    if (!overlay || !h || !l) {
+      this.heatDrawn = '';
+      return;
+    }
+    overlay.style.opacity = String(this.heatmapOpacity); // CSSOM, allowed under a strict style-src
+    if (this.heatSource?.map !== h) this.heatSource = { map: h, canvas: heatmapCanvas(h) };
+    const { width, height } = this.canvas;
+    const signature = JSON.stringify([h.imageId, h.version, width, height, this.view]);
+    if (overlay.width === width && overlay.height === height && signature === this.heatDrawn) return;
+    overlay.width = width;
+    overlay.height = height;
+    const g = overlay.getContext('2d')!;
+    g.clearRect(0, 0, width, height);
+    g.imageSmoothingEnabled = true;
+    g.imageSmoothingQuality = 'high';
+    const v = this.view;
+    g.drawImage(
+      this.heatSource.canvas,
+      v.offsetX,
+      v.offsetY,
+      l.pixels.width * v.scale,
+      l.pixels.height * v.scale,
+    );
+    this.heatDrawn = signature;
   }
 
   /** Uploads one upcoming texture per idle slot after the current frame, so prefetched images draw at once. */

@@ -5,7 +5,7 @@ import { Task } from '@lit/task';
 import { apiContext, outboxContext, sessionContext, type Session } from '../context.ts';
 import { describeError, type ApiClient } from '../data/api-client.ts';
 import { listAnomalyTypes } from '../data/anomaly-types.ts';
-import { getDatasetStats } from '../data/images.ts';
+import { getDatasetStats, getHeatmap, type ImageHeatmap } from '../data/images.ts';
 import { nextInQueue, queueStats, type QueueStats } from '../data/queue.ts';
 import { getSettings, modelHintEnabled } from '../data/settings.ts';
 import { getPrediction } from '../data/models.ts';
@@ -62,6 +62,10 @@ export const LABEL_KEYS: KeyHelp[] = [
   { keys: ['C'], does: 'False colour' },
   { keys: ['F'], does: 'Fit to screen' },
   { keys: ['O'], does: 'One image pixel per screen pixel' },
+  {
+    keys: ['H'],
+    does: 'Heatmap overlay: where the evidence is strongest (when you may see the model’s output; opacity slider beside it)',
+  },
   { keys: ['Right-drag'], does: 'Window/level with the mouse; left-drag pans, wheel zooms' },
   { keys: ['Ctrl', 'Enter'], does: 'Submit while typing a comment' },
   { keys: ['?'], does: 'Show or hide this help' },
@@ -151,6 +155,11 @@ export class LabelPage extends LitElement {
    */
   private typeHints = new Map<string, ImageTypeHint>();
   private preselected = new Set<string>();
+  /**
+   * Heatmaps by image id (null: none, or blind to this user), fetched with each image — also the prefetched
+   * ones, so the overlay is there the moment its image is.
+   */
+  private heatmaps = new Map<string, ImageHeatmap | null>();
   private loader: ImageLoader | null = null;
   private prefetching = false;
   private readonly prefetch = new URLSearchParams(location.search).get('prefetch') !== '0';
@@ -206,6 +215,7 @@ export class LabelPage extends LitElement {
         .upcoming=${this.upcoming.map((s) => s.loaded).filter((l): l is LoadedImage => !!l)}
         .datasetBounds=${ds ? { globalMin: ds.globalMin, globalMax: ds.globalMax } : null}
         .message=${cur?.error ?? (cur ? '' : this.setup.error ? describeError(this.setup.error) : 'Loading…')}
+        .heatmap=${cur ? (this.heatmaps.get(cur.image.id) ?? null) : null}
       ></xray-viewer>
       <aside>
         <div class="card">
@@ -300,6 +310,22 @@ export class LabelPage extends LitElement {
     if (this.current?.image.id === image.id) this.applyTypeHint(image.id);
   }
 
+  /**
+   * Fetches an image's heatmap when this user may see the model's output: leads and admins always, experts while
+   * model hints are on (the API's blind rule; asking otherwise would only earn a 403 per image).
+   */
+  private async loadHeatmap(image: ImageDto): Promise<void> {
+    if (this.heatmaps.has(image.id)) return;
+    await this.updateComplete;
+    const setup = await this.setup.taskComplete.catch(() => undefined);
+    const allowed = this.session?.user.role !== 'expert' || !!setup?.hint;
+    const heatmap = allowed ? await getHeatmap(this.api, image.id).catch(() => null) : null;
+    this.heatmaps.set(image.id, heatmap);
+    // A session visits hundreds of images: keep the newest few dozen (a Map iterates oldest first).
+    for (const id of this.heatmaps.keys()) if (this.heatmaps.size > 40) this.heatmaps.delete(id);
+    if (this.current?.image.id === image.id) this.requestUpdate();
+  }
+
   /** Starts an untouched form from the image's type hint, once per image: the expert's own input always wins. */
   private applyTypeHint(imageId: string): void {
     const hint = this.typeHints.get(imageId);
@@ -358,6 +384,7 @@ export class LabelPage extends LitElement {
 
   private async load(slot: Slot): Promise<void> {
     void this.loadTypeHint(slot.image);
+    void this.loadHeatmap(slot.image);
     try {
       const loaded = await this.loader!.load(slot.image);
       slot.loaded = loaded;

@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
-import { customElement, state } from 'lit/decorators.js';
+import { customElement, query, state } from 'lit/decorators.js';
 import { consume } from '@lit/context';
 import { Task } from '@lit/task';
 import { apiContext } from '../context.ts';
@@ -12,7 +12,7 @@ import {
   reviewQueue,
   withdrawResolution,
 } from '../data/consensus.ts';
-import { getDatasetStats, getImage } from '../data/images.ts';
+import { getDatasetStats, getHeatmap, getImage, type ImageHeatmap } from '../data/images.ts';
 import { listVotes, voteHistory } from '../data/votes.ts';
 import { getPrediction } from '../data/models.ts';
 import { PRESELECT_ABOVE } from '../data/anomaly-hint.ts';
@@ -24,8 +24,10 @@ import type { PredictionDto } from '../../../lib/api-types/models.ts';
 import type { VoteDto } from '../../../lib/api-types/votes.ts';
 import { ImageLoader, type LoadedImage } from '../viewer/image-loader.ts';
 import type { VerdictValue } from '../components/verdict-form.ts';
+import type { XrayViewer } from '../components/xray-viewer.ts';
 import '../components/xray-viewer.ts';
 import '../components/verdict-form.ts';
+import '../components/heatmap-thumb.ts';
 import { base } from '../styles.ts';
 
 interface Detail {
@@ -95,6 +97,12 @@ export class ReviewPage extends LitElement {
         border-radius: 5px;
         padding: 6px 8px;
         display: grid;
+        grid-template-columns: minmax(0, 1fr) auto;
+        align-items: start;
+        gap: 8px;
+      }
+      .queue li .item {
+        display: grid;
         gap: 2px;
       }
       .queue li button[aria-current='true'] {
@@ -161,6 +169,9 @@ export class ReviewPage extends LitElement {
   @state() private form: VerdictValue & { reason: string } = { verdict: null, anomalies: [], reason: '' };
   @state() private message = '';
   @state() private busy = false;
+  /** The selected image's heatmap (null: none yet); the viewer offers its overlay (H) when there is one. */
+  @state() private heatmap: ImageHeatmap | null = null;
+  @query('xray-viewer') private viewer?: XrayViewer;
   private loader: ImageLoader | null = null;
 
   private queue = new Task(this, {
@@ -212,13 +223,23 @@ export class ReviewPage extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.loader = new ImageLoader(this.api, 3);
+    addEventListener('keydown', this.onKey);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    removeEventListener('keydown', this.onKey);
     this.loader?.dispose();
     this.loader = null;
   }
+
+  /** The viewer's keys (window/level, presets, fit, 1:1, H heatmap), except while typing the reason. */
+  private onKey = (e: KeyboardEvent): void => {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+    const target = e.composedPath()[0] as HTMLElement | undefined;
+    if (target && (target.tagName === 'TEXTAREA' || target.tagName === 'INPUT')) return;
+    if (this.viewer?.handleKey(e)) e.preventDefault();
+  };
 
   private get types(): AnomalyType[] {
     return this.setup.value?.types ?? [];
@@ -243,9 +264,12 @@ export class ReviewPage extends LitElement {
                         aria-current=${String(img.id === this.selected)}
                         @click=${() => this.select(img)}
                       >
-                        <span>${img.name}</span>
-                        <span class="muted">bundle ${img.bundle}</span>
-                        ${reasonsOf(it).map((r) => html`<span class="reason">${r}</span>`)}
+                        <span class="item">
+                          <span>${img.name}</span>
+                          <span class="muted">bundle ${img.bundle}</span>
+                          ${reasonsOf(it).map((r) => html`<span class="reason">${r}</span>`)}
+                        </span>
+                        <heatmap-thumb .imageId=${img.id}></heatmap-thumb>
                       </button>
                     </li>`;
                   })}
@@ -256,6 +280,7 @@ export class ReviewPage extends LitElement {
         .loaded=${this.loaded}
         .datasetBounds=${ds ? { globalMin: ds.globalMin, globalMax: ds.globalMax } : null}
         .message=${this.selected ? '' : 'Choose an image from the review queue.'}
+        .heatmap=${this.heatmap}
       ></xray-viewer>
       <aside>${this.detail.render({ complete: (d) => (d ? this.renderDetail(d) : nothing) })}</aside>
     `;
@@ -386,7 +411,13 @@ export class ReviewPage extends LitElement {
     this.message = '';
     this.form = { verdict: null, anomalies: [], reason: '' };
     this.loaded = null;
+    this.heatmap = null;
     const image = summary;
+    void getHeatmap(this.api, summary.id)
+      .catch(() => null)
+      .then((h) => {
+        if (this.selected === image.id) this.heatmap = h;
+      });
     try {
       const loaded = await this.loader!.load(await getImage(this.api, summary.id));
       if (this.selected === image.id) this.loaded = loaded;
