@@ -62,6 +62,12 @@ export interface ModelDto {
   /** `kind: "untrained"`: the offline ResNet-34 without ImageNet weights; clients must say so. */
   backbone: { kind: 'torchvision' | 'untrained' | 'custom'; hash: string; untrained: boolean };
   inputSize: { height: number; width: number };
+  /**
+   * What the head saw (PLATINA_FEATURES): 'paper' (the ResNet-34 embedding), 'evidence' (the fixed-filter
+   * evidence vector) or 'fused' (both); `evidenceVersion` names the evidence definition, null for 'paper'.
+   */
+  features: 'paper' | 'evidence' | 'fused';
+  evidenceVersion: string | null;
   labelSnapshotHash: string;
   settings: unknown;
   jobId: string | null;

@@ -57,10 +57,30 @@ export const EmbedPayload = z
   .strict();
 export type EmbedPayload = z.output<typeof EmbedPayload>;
 
+/**
+ * Evidence (model-runner/src/evidence) of new uploads, then a refit of every image's unusualness: the part of
+ * the loop that needs no label and no model (issue 13).
+ */
+export const EvidencePayload = z
+  .object({
+    imageIds: z
+      .array(z.string().regex(/^[1-9][0-9]*$/))
+      .min(1)
+      .max(100_000),
+  })
+  .strict();
+export type EvidencePayload = z.output<typeof EvidencePayload>;
+
+/** Refit the normal model over the stored evidence and rescore every image's unusualness (labels changed). */
+export const UnusualnessPayload = z.object({}).strict();
+export type UnusualnessPayload = z.output<typeof UnusualnessPayload>;
+
 export const JOB_PAYLOADS = {
   train: TrainPayload,
   score: ScorePayload,
   embed: EmbedPayload,
+  evidence: EvidencePayload,
+  unusualness: UnusualnessPayload,
 } as const;
 export type JobKind = keyof typeof JOB_PAYLOADS;
 export const JOB_KINDS = Object.keys(JOB_PAYLOADS) as JobKind[];

@@ -29,7 +29,13 @@ describe('active loop', () => {
       db: app.server.services.db,
       logger: pino({ level: 'silent' }),
       dataDir: app.config.dataDir,
-      env: { PLATINA_BACKBONE: path.join(dir, 'tiny.onnx'), PLATINA_INPUT_SIZE: '64x32', PLATINA_EP: 'cpu' },
+      // 'paper': the loop's bookkeeping is what this file tests; fused features: evidence-loop.test.ts.
+      env: {
+        PLATINA_BACKBONE: path.join(dir, 'tiny.onnx'),
+        PLATINA_INPUT_SIZE: '64x32',
+        PLATINA_EP: 'cpu',
+        PLATINA_FEATURES: 'paper',
+      },
       schedule: false,
     });
     for (let n = 0; n < 6; n++) {

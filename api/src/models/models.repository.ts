@@ -17,6 +17,8 @@ const SUMMARY = [
   'trained_on_bundles',
   'cross_validation',
   'job_id',
+  'features',
+  'evidence_version',
 ] as const;
 
 /** Every model version, newest first, without the weights. */

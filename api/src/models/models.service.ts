@@ -25,6 +25,8 @@ export async function listModels(services: Services): Promise<ModelDto[]> {
       crossValidation: (r.cross_validation ?? null) as CrossValidation | null,
       backbone: { kind: r.backbone_kind, hash: r.backbone_hash, untrained: r.backbone_kind === 'untrained' },
       inputSize: { height: r.input_height, width: r.input_width },
+      features: r.features as ModelDto['features'],
+      evidenceVersion: r.evidence_version,
       labelSnapshotHash: r.label_snapshot_hash,
       settings: r.settings,
       jobId: r.job_id,
@@ -138,6 +140,14 @@ export async function exportOnnx(
 ): Promise<{ bytes: Uint8Array; filename: string }> {
   const row = await repo.findVersion(services.db, version);
   if (!row) throw new AppError('not_found', `no model version ${version}`);
+  // The merged graph is backbone + head on the image alone. A head that also saw the evidence vector would need
+  // the evidence extractor inside the graph (or an `evidence` input the caller fills with our extractor):
+  // neither is a plain classifier, so only 'paper' versions export (README, "Exporting a model").
+  if (row.features !== 'paper')
+    throw new AppError(
+      'conflict',
+      `model version ${version} saw features '${row.features}' (embedding and evidence): only 'paper' versions export as one ONNX classifier; train one with PLATINA_FEATURES=paper`,
+    );
   exportThread ??= new ComputeThread();
   try {
     const bytes = await exportThread.run('exportClassifier', {

@@ -36,6 +36,8 @@ const env = {
   PLATINA_INPUT_SIZE: INPUT_SIZE,
   PLATINA_EPOCHS: '10',
   PLATINA_EP: 'cpu',
+  // The paper's pipeline (the merged export below exists for it alone); fused versions: evidence-loop.test.ts.
+  PLATINA_FEATURES: 'paper',
 };
 
 /** 16-bit 32×64 image: smooth texture; abnormal ones carry a bright scratch across the middle. */

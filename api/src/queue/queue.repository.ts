@@ -71,7 +71,13 @@ export interface Candidates {
    * opening new ones. Driven by the (status, image_id) index; there are few such images at any time.
    */
   started: string[];
-  /** 3. Fresh images, spread across bundles, then oldest first (see below). */
+  /**
+   * 3. Before the first model: fresh images by unusualness from zero labels (image_unusualness, written by the
+   * runner from the evidence alone; issue 13), most unusual first. Empty once a model is active (its priorities
+   * carry unusualness as one term) and for images the runner has not scored yet.
+   */
+  byUnusualness: string[];
+  /** 4. Fresh images, spread across bundles, then oldest first (see below). */
   fresh: string[];
   /** Live leases of OTHER experts per image id, to prefer images nobody else is looking at. */
   leasedByOthers: Map<string, number>;
@@ -104,6 +110,7 @@ export async function candidates(
     own: string[];
     by_model: string[];
     started: string[];
+    by_unusualness: string[];
     fresh: string[];
     leased: Record<string, number> | null;
   }>`${PREPARED}
@@ -128,6 +135,13 @@ export async function candidates(
         where c.status = 'pending' and ${open}
         order by c.image_id limit ${limit}
       )::text[] as started,
+      -- A fresh image only (the partial index's predicate): the ordering before any model.
+      array(
+        select i.id from image_unusualness u
+        join images i on i.id = u.image_id
+        where ${modelVersion}::bigint is null and i.fresh and ${openFresh}
+        order by u.score desc, i.id limit ${limit}
+      )::text[] as by_unusualness,
       array(
         select x.id
         from bundles b
@@ -156,6 +170,7 @@ export async function candidates(
     own: row.own,
     byModel: row.by_model,
     started: row.started,
+    byUnusualness: row.by_unusualness,
     fresh: row.fresh,
     leasedByOthers: new Map(Object.entries(row.leased ?? {}).map(([id, n]) => [id, Number(n)])),
   };

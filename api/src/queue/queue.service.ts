@@ -17,11 +17,11 @@ const CLAIM_ROUNDS = 5;
 
 /**
  * The queue's candidates in the order they are offered: the expert's own live lease; then, ordering by
- * ordering (model priority, started, fresh), images no other expert holds; then those others hold but
+ * ordering (model priority, started, unusualness before the first model, fresh), images no other expert holds; then those others hold but
  * that still need more votes than they have leases.
  */
 export function offerOrder(c: repo.Candidates, exclude: ReadonlySet<string>): string[] {
-  const orderings = [...c.byModel, ...c.started, ...c.fresh];
+  const orderings = [...c.byModel, ...c.started, ...c.byUnusualness, ...c.fresh];
   const ids = [
     ...c.own,
     ...orderings.filter((id) => !c.leasedByOthers.has(id)),

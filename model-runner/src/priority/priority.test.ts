@@ -82,4 +82,19 @@ describe('labeling priority', () => {
     assert.equal(tie.priority, 2);
     assert.match(tie.reason, /^tie 2–2: waiting for the lead/);
   });
+
+  test('an unusual image rises among equally uncertain ones, and says so; without a score the formula from before issue 13 holds', () => {
+    const unusual = computePriority({ ...base, pAbnormal: 0.3, unusualness: 1 }, even);
+    const ordinary = computePriority({ ...base, pAbnormal: 0.3, unusualness: 0.2 }, even);
+    const unscored = computePriority({ ...base, pAbnormal: 0.3 }, even);
+    assert.ok(unusual.priority > ordinary.priority);
+    assert.ok(Math.abs(unusual.priority - (0.65 * 0.6 + 0.2 * 0 + 0.15)) < 1e-12);
+    assert.ok(Math.abs(unscored.priority - (0.75 * 0.6 + 0.25 * 0)) < 1e-12, 'pre-issue-13 formula');
+    assert.match(unusual.reason, /; looks unusual \(top 1 % of B1\)$/);
+    assert.doesNotMatch(ordinary.reason, /unusual/);
+    // A modest weight: a confident model's verdict still outweighs unusualness alone.
+    const sureButUnusual = computePriority({ ...base, pAbnormal: 0.02, unusualness: 1 }, even);
+    const unsureOrdinary = computePriority({ ...base, pAbnormal: 0.5, unusualness: 0 }, even);
+    assert.ok(unsureOrdinary.priority > sureButUnusual.priority);
+  });
 });

@@ -11,9 +11,13 @@ import type { ImageStatus, Verdict } from '../../../lib/db/schema.ts';
  *                                     1 for 1–1, 0.67 for 2–1, 0 while they agree
  *   c  = max(0, 2·q − 1)              confident contradiction on a resolved image, q = the model's
  *                                     probability of the class the consensus did NOT choose
+ *   v  = bundle percentile of the     unusualness from zero labels (evidence/unusualness.ts, issue 13): 1 for
+ *        image's unusualness          the most unusual image of its bundle; a reason the model may not see yet
  *
- *   unlabeled   priority = 0.75·u + 0.25·k                       ∈ [0, 1]
- *   pending     priority = 1 + 0.5·s + 0.25·u + 0.25·k           ∈ [1, 2]
+ *   unlabeled   priority = 0.65·u + 0.2·k + 0.15·v               ∈ [0, 1]
+ *   pending     priority = 1 + 0.5·s + 0.2·u + 0.2·k + 0.1·v     ∈ [1, 2]
+ *   (an image without an unusualness score keeps the formula from before issue 13: 0.75·u + 0.25·k and
+ *   1 + 0.5·s + 0.25·u + 0.25·k)
  *   needs_lead  priority = 2                                      (a tie: only the lead can decide)
  *   resolved    priority = c                                      ∈ [0, 1]  (the lead's review order)
  *
@@ -29,6 +33,8 @@ export interface PriorityInput {
   normalVotes: number;
   abnormalVotes: number;
   bundle: string;
+  /** The image's unusualness as its bundle percentile in [0, 1]; null or absent when it has none yet. */
+  unusualness?: number | null;
 }
 
 export interface Coverage {
@@ -44,14 +50,28 @@ export interface Priority {
 }
 
 export const WEIGHTS = {
-  uncertainty: 0.75,
-  coverage: 0.25,
+  uncertainty: 0.65,
+  coverage: 0.2,
+  unusualness: 0.15,
   pendingBase: 1,
   split: 0.5,
-  pendingUncertainty: 0.25,
-  pendingCoverage: 0.25,
+  pendingUncertainty: 0.2,
+  pendingCoverage: 0.2,
+  pendingUnusualness: 0.1,
   needsLead: 2,
 } as const;
+
+/**
+ * Without an unusualness score (images the runner has not scored, versions before issue 13) the formula is the one
+ * from before it: `without` gives those weights of u and k.
+ */
+function weightsFor(
+  withV: { wu: number; wk: number; wv: number },
+  without: { wu: number; wk: number },
+  v: number | null | undefined,
+) {
+  return v !== null && v !== undefined ? { ...withV, v } : { ...without, wv: 0, v: 0 };
+}
 
 export function uncertainty(p: number): number {
   return 1 - Math.abs(2 * p - 1);
@@ -81,12 +101,22 @@ export function computePriority(x: PriorityInput, coverage: Coverage): Priority 
   const labeledHere = coverage.labeled.get(x.bundle) ?? 0;
   const coverageNote =
     k >= 0.5 ? `; bundle ${x.bundle} has few labels (${labeledHere} of up to ${coverage.maxLabeled})` : '';
+  const unusualNote =
+    x.unusualness !== null && x.unusualness !== undefined && x.unusualness >= 0.9
+      ? `; looks unusual (top ${Math.max(1, Math.round(100 * (1 - x.unusualness)))} % of ${x.bundle})`
+      : '';
   switch (x.status) {
-    case 'unlabeled':
+    case 'unlabeled': {
+      const w = weightsFor(
+        { wu: WEIGHTS.uncertainty, wk: WEIGHTS.coverage, wv: WEIGHTS.unusualness },
+        { wu: 0.75, wk: 0.25 },
+        x.unusualness,
+      );
       return {
-        priority: WEIGHTS.uncertainty * u + WEIGHTS.coverage * k,
-        reason: `${certainty(p)}, P(abnormal) ${fmt(p)}${coverageNote}`,
+        priority: w.wu * u + w.wk * k + w.wv * w.v,
+        reason: `${certainty(p)}, P(abnormal) ${fmt(p)}${coverageNote}${unusualNote}`,
       };
+    }
     case 'pending': {
       const n = x.normalVotes;
       const a = x.abnormalVotes;
@@ -95,13 +125,14 @@ export function computePriority(x: PriorityInput, coverage: Coverage): Priority 
         s > 0
           ? `experts split ${Math.max(n, a)}–${Math.min(n, a)}`
           : `${n + a} vote${n + a === 1 ? '' : 's'} so far, agreeing`;
+      const w = weightsFor(
+        { wu: WEIGHTS.pendingUncertainty, wk: WEIGHTS.pendingCoverage, wv: WEIGHTS.pendingUnusualness },
+        { wu: 0.25, wk: 0.25 },
+        x.unusualness,
+      );
       return {
-        priority:
-          WEIGHTS.pendingBase +
-          WEIGHTS.split * s +
-          WEIGHTS.pendingUncertainty * u +
-          WEIGHTS.pendingCoverage * k,
-        reason: `${votes}: needs its next vote; ${certainty(p)}, P(abnormal) ${fmt(p)}${coverageNote}`,
+        priority: WEIGHTS.pendingBase + WEIGHTS.split * s + w.wu * u + w.wk * k + w.wv * w.v,
+        reason: `${votes}: needs its next vote; ${certainty(p)}, P(abnormal) ${fmt(p)}${coverageNote}${unusualNote}`,
       };
     }
     case 'needs_lead':

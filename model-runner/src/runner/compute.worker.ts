@@ -11,6 +11,7 @@ import { trainAndCrossValidate, type CrossValidateInput } from '../cv/cross-vali
 import type { EmbeddingKey, EmbeddingStore } from '../embeddings/cache.ts';
 import { Embedder, type EmbedItem } from '../embeddings/embedder.ts';
 import { mergeClassifier } from '../export/merge.ts';
+import { unusualness, type UnusualnessInput } from '../evidence/unusualness.ts';
 import { scoreImages, type EmbeddingTable } from '../head/train.ts';
 import { scoreAnomalies } from '../head/multilabel.ts';
 import type { HeadParams } from '../head/params.ts';
@@ -101,6 +102,11 @@ export const computeTasks = {
   /** P(type) of every image of the table, [images × types] (head/multilabel.ts). */
   async scoreAnomalies(input: { head: HeadParams; table: EmbeddingTable }): Promise<Float32Array> {
     return scoreAnomalies(input.head, input.table);
+  },
+
+  /** The normal model over the evidence vectors and every image's unusualness (evidence/unusualness.ts). */
+  async unusualness(input: UnusualnessInput) {
+    return unusualness(input);
   },
 
   /**

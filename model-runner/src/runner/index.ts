@@ -7,6 +7,7 @@ import { RunnerResources } from './resources.ts';
 import { Scheduler } from './scheduler.ts';
 import { embedHandler, scoreHandler } from './score.ts';
 import { trainHandler } from './train.ts';
+import { evidenceHandler, unusualnessHandler } from './evidence-jobs.ts';
 
 export interface ModelRunnerOptions {
   db: Kysely<DB>;
@@ -32,7 +33,7 @@ export interface ModelRunner {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** The model runner: the job runner with Platina's handlers (train, score, embed) and the scheduler. */
+/** The model runner: the job runner with Platina's handlers (train, score, embed, evidence, unusualness) and the scheduler. */
 export function createModelRunner(o: ModelRunnerOptions): ModelRunner {
   const resources = new RunnerResources({
     db: o.db,
@@ -52,6 +53,8 @@ export function createModelRunner(o: ModelRunnerOptions): ModelRunner {
       train: trainHandler(resources),
       score: scoreHandler(resources),
       embed: embedHandler(resources),
+      evidence: evidenceHandler(resources),
+      unusualness: unusualnessHandler(resources),
     },
     beforeClaim: o.schedule === false ? undefined : () => scheduler.tick(),
   });

@@ -121,6 +121,10 @@ export interface ModelVersionRow {
   cross_validation: unknown;
   head_weights: Buffer;
   job_id: string | null;
+  /** What the head saw: 'paper' | 'evidence' | 'fused' (evidence/features.ts). */
+  features: string;
+  /** EVIDENCE_VERSION of the evidence it saw; null for 'paper'. */
+  evidence_version: string | null;
 }
 
 /** The active model version (latest activation), or undefined before the first. */
@@ -134,6 +138,17 @@ export async function activeVersion(db: Exec): Promise<ModelVersionRow | undefin
   return a ? findVersion(db, a.model_version) : undefined;
 }
 
+/** The latest version whose head saw `features` on evidence `evidenceVersion` (null: no evidence). */
+export async function latestVersionWith(
+  db: Exec,
+  features: string,
+  evidenceVersion: string | null,
+): Promise<ModelVersionRow | undefined> {
+  let q = db.selectFrom('model_versions').selectAll().where('features', '=', features);
+  q = evidenceVersion === null ? q : q.where('evidence_version', '=', evidenceVersion);
+  return (await q.orderBy('id', 'desc').limit(1).executeTakeFirst()) as ModelVersionRow | undefined;
+}
+
 export async function findVersion(db: Exec, id: string): Promise<ModelVersionRow | undefined> {
   return (await db.selectFrom('model_versions').selectAll().where('id', '=', id).executeTakeFirst()) as
     ModelVersionRow | undefined;
@@ -141,7 +156,8 @@ export async function findVersion(db: Exec, id: string): Promise<ModelVersionRow
 
 export async function insertVersion(
   tx: Transaction<DB>,
-  v: Omit<ModelVersionRow, 'id' | 'created_at' | 'settings' | 'cross_validation'> & {
+  v: Omit<ModelVersionRow, 'id' | 'created_at' | 'settings' | 'cross_validation' | 'features'> & {
+    features?: string;
     settings: unknown;
     cross_validation: unknown;
   },

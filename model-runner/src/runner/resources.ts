@@ -12,6 +12,12 @@ import { ComputeThread } from './compute.ts';
 import { boundsTag, DbEmbeddingStore } from './embedding-store.ts';
 import type { EmbeddingKey } from '../embeddings/cache.ts';
 import { conversionFor, type ImageRef } from './repository.ts';
+import { encodeTiff } from '../../../lib/imaging/tiff-write.ts';
+import { createEvidencePool, type EvidencePool } from '../evidence/evidence-pool.ts';
+import { EVIDENCE_VERSION } from '../evidence/extract.ts';
+import { parseFeatureSet, type FeatureSet } from '../evidence/features.ts';
+import type { UnusualnessInput, UnusualnessResult } from '../evidence/unusualness.ts';
+import { evidenceOf, putEvidence } from './evidence-store.ts';
 
 /** At most this many vectors (2 KB each) are kept in memory: 200 MB. */
 const MEMO_LIMIT = 100_000;
@@ -74,6 +80,83 @@ export class RunnerResources {
         `PLATINA_EPOCHS=${this.env.PLATINA_EPOCHS} is invalid: expected an integer from 1 to 500`,
       );
     this.defaultEpochs = epochs;
+    this.features = parseFeatureSet(this.env.PLATINA_FEATURES);
+  }
+
+  /**
+   * What new versions' heads see (PLATINA_FEATURES: paper | evidence | fused, default fused;
+   * evidence/features.ts). Validated here, so a runner with a wrong value does not start.
+   */
+  readonly features: FeatureSet;
+  private evidencePool: EvidencePool | null = null;
+  private namesP: Promise<string[]> | null = null;
+
+  private pool(): EvidencePool {
+    this.evidencePool ??= createEvidencePool();
+    return this.evidencePool;
+  }
+
+  /**
+   * Evidence vectors (EVIDENCE_VERSION) of `images` by sha256, read from `image_evidence`; the missing ones are
+   * computed in the evidence worker pool (one image per worker, off the event loop and off the compute thread,
+   * so evidence and embeddings run side by side) and stored with their heatmaps. `onProgress(done, total)`
+   * counts files. A file that cannot be decoded fails the call (the job's retry and backoff apply).
+   */
+  async evidence(
+    images: readonly Pick<ImageRef, 'sha256'>[],
+    opts: {
+      onProgress?: (done: number, total: number) => Promise<void>;
+      /** Return what could be computed instead of failing; failures are pushed to `failed`. */
+      partial?: boolean;
+      failed?: string[];
+    } = {},
+  ): Promise<Map<string, Float32Array>> {
+    const failed = opts.failed ?? [];
+    const shas = [...new Set(images.map((im) => im.sha256))];
+    const out = await evidenceOf(this.db, EVIDENCE_VERSION, shas);
+    const missing = shas.filter((sha) => !out.has(sha));
+    await opts.onProgress?.(shas.length - missing.length, shas.length);
+    const pool = this.pool();
+    // Slices of a few images per worker: progress (heartbeat, stop requests) is seen between them.
+    const slice = pool.size * 2;
+    for (let start = 0; start < missing.length; start += slice) {
+      const part = missing.slice(start, start + slice);
+      const settled = await Promise.allSettled(
+        part.map(async (sha) => {
+          const e = await pool.run('evidence', { source: { path: path.join(this.dataDir, 'images', sha) } });
+          await putEvidence(this.db, EVIDENCE_VERSION, sha, e.values, e.heatmap);
+          this.namesP ??= Promise.resolve(e.names);
+          out.set(sha, e.values);
+        }),
+      );
+      settled.forEach((r, k) => {
+        if (r.status === 'rejected') failed.push(`${part[k].slice(0, 12)}: ${(r.reason as Error).message}`);
+      });
+      await opts.onProgress?.(shas.length - missing.length + start + part.length, shas.length);
+    }
+    // The others are stored: one file the extractor cannot handle does not cost the whole batch.
+    if (failed.length > 0 && !opts.partial)
+      throw new Error(`evidence failed for ${failed.length} file(s): ${failed.slice(0, 3).join('; ')}`);
+    return out;
+  }
+
+  /**
+   * The names of the evidence values (the same for every image of one EVIDENCE_VERSION; the table stores
+   * vectors only): from a computation in this process, or from a small flat image computed once.
+   */
+  evidenceNames(): Promise<string[]> {
+    this.namesP ??= (async () => {
+      const px = new Uint16Array(96 * 96).map((_, i) => 20000 + ((i * 7919) % 97));
+      const bytes = encodeTiff({ width: 96, height: 96, bitDepth: 16 }, px);
+      return (await this.pool().run('evidence', { source: { bytes } })).names;
+    })();
+    this.namesP.catch(() => (this.namesP = null));
+    return this.namesP;
+  }
+
+  /** The normal model and every image's unusualness (evidence/unusualness.ts), in the compute thread. */
+  unusualness(input: UnusualnessInput): Promise<UnusualnessResult> {
+    return this.compute.run('unusualness', input);
   }
 
   get inputSizeKey(): string {
@@ -263,6 +346,8 @@ export class RunnerResources {
    * the process's exit (killing it there would abort the process).
    */
   async close(waitMs = 5000): Promise<void> {
+    await this.evidencePool?.close();
+    this.evidencePool = null;
     if (this.ownsCompute) await this.compute.terminate(waitMs);
   }
 }

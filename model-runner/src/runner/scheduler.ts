@@ -2,6 +2,9 @@ import { sql } from 'kysely';
 import { enqueue } from '../../../lib/jobs/queue.ts';
 import { DEFAULT_METHOD } from '../../../lib/jobs/payloads.ts';
 import { computePriority, coverageFrom } from '../priority/priority.ts';
+import { EVIDENCE_VERSION } from '../evidence/extract.ts';
+import { MIN_NORMALS } from '../evidence/unusualness.ts';
+import { unusualnessOf } from './evidence-store.ts';
 import * as repo from './repository.ts';
 import type { RunnerResources } from './resources.ts';
 
@@ -12,8 +15,14 @@ import type { RunnerResources } from './resources.ts';
  * 2. priorities that follow the votes: images whose consensus changed get their priority and reason
  *    recomputed from the active version's stored P(abnormal) (no model run needed);
  * 3. new uploads: images the active version has not scored are embedded and scored (an `embed` job per
- *    batch), so the queue is never stale.
+ *    batch), so the queue is never stale;
+ * 4. evidence (issue 13): images without an evidence vector of the current EVIDENCE_VERSION get one `evidence`
+ *    job per batch (no model needed, so from the first upload on), which also refits the unusualness; once
+ *    labels exist, every REFIT_EVERY new resolved labels refit it on the consensus-normal images.
  */
+/** New resolved labels between two refits of the normal model (a refit costs seconds, not a training). */
+export const REFIT_EVERY = 10;
+
 export class Scheduler {
   private lastRefresh: Date | null = null;
   private lastVersion: string | null | undefined = undefined;
@@ -30,7 +39,75 @@ export class Scheduler {
     if (Date.now() - this.lastNewImagesCheck >= (this.opts.newImagesEveryMs ?? 5000)) {
       this.lastNewImagesCheck = Date.now();
       await this.embedNewImages();
+      await this.evidenceForNewImages();
+      await this.maybeRefitUnusualness();
     }
+  }
+
+  /**
+   * Enqueue one `evidence` job for images lacking evidence of the current definition (at most one queued or
+   * running; a failed batch waits 10 minutes, as `embed` does). Returns the job id, or null.
+   */
+  async evidenceForNewImages(): Promise<string | null> {
+    const db = this.res.db;
+    const rows = await db
+      .selectFrom('images as i')
+      .select('i.id')
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('image_evidence as e')
+              .select(sql`1`.as('one'))
+              .whereRef('e.sha256', '=', 'i.sha256')
+              .where('e.version', '=', EVIDENCE_VERSION),
+          ),
+        ),
+      )
+      .orderBy('i.id')
+      .limit(10_000)
+      .execute();
+    if (rows.length === 0) return null;
+    const last = await db
+      .selectFrom('jobs')
+      .select(['status', 'finished_at'])
+      .where('kind', '=', 'evidence')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (last?.status === 'failed' && Date.now() - (last.finished_at?.getTime() ?? 0) < 600_000) return null;
+    if (last?.status === 'queued' || last?.status === 'running') return null;
+    const job = await enqueue(db, 'evidence', { imageIds: rows.map((r) => r.id) }, { key: 'evidence:new' });
+    return job?.id ?? null;
+  }
+
+  /**
+   * Enqueue an `unusualness` refit when at least MIN_NORMALS images are consensus-normal (the fit moves from all
+   * images to them) and REFIT_EVERY images were resolved since the last evidence or unusualness job.
+   */
+  async maybeRefitUnusualness(): Promise<string | null> {
+    const db = this.res.db;
+    const normals = await db
+      .selectFrom('image_consensus')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('status', '=', 'resolved')
+      .where('verdict', '=', 'normal')
+      .executeTakeFirstOrThrow();
+    if (Number(normals.n) < MIN_NORMALS) return null;
+    const last = await db
+      .selectFrom('jobs')
+      .select('created_at')
+      .where('kind', 'in', ['evidence', 'unusualness'])
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    let q = db
+      .selectFrom('image_consensus')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('status', '=', 'resolved');
+    if (last) q = q.where('resolved_at', '>', last.created_at as never);
+    if (Number((await q.executeTakeFirstOrThrow()).n) < REFIT_EVERY) return null;
+    const job = await enqueue(db, 'unusualness', {}, { key: 'unusualness' });
+    return job?.id ?? null;
   }
 
   /**
@@ -108,6 +185,7 @@ export class Scheduler {
         .execute();
       if (rows.length === 0) continue;
       const consensus = await repo.consensusOf(db, chunk);
+      const unusual = await unusualnessOf(db, chunk);
       const updated = rows.map((r) => {
         const c = consensus.get(r.image_id);
         return {
@@ -121,6 +199,7 @@ export class Scheduler {
               normalVotes: c?.normal_votes ?? 0,
               abnormalVotes: c?.abnormal_votes ?? 0,
               bundle: r.bundle,
+              unusualness: unusual.get(r.image_id) ?? null,
             },
             coverage,
           ),

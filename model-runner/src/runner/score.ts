@@ -7,7 +7,11 @@ import {
   type JobHandler,
 } from '../../../lib/jobs/worker.ts';
 import { computePriority, coverageFrom } from '../priority/priority.ts';
+import { EVIDENCE_VERSION } from '../evidence/extract.ts';
+import { composeFeatures, usesEmbedding, usesEvidence } from '../evidence/features.ts';
+import { unusualnessOf } from './evidence-store.ts';
 import { decodeHeads } from './head-codec.ts';
+import { evidenceTable, featuresOf } from './train.ts';
 import * as repo from './repository.ts';
 import type { RunnerResources } from './resources.ts';
 
@@ -36,20 +40,38 @@ export async function scoreWithVersion(
         `${res.inputSizeKey} (set PLATINA_BACKBONE and PLATINA_INPUT_SIZE alike)`,
     );
   }
+  const { features, evidenceVersion } = featuresOf(version);
+  if (usesEvidence(features) && evidenceVersion !== EVIDENCE_VERSION)
+    throw new PermanentJobError(
+      `model version ${version.id} was trained on evidence ${evidenceVersion}; this runner computes ${EVIDENCE_VERSION}`,
+    );
   const t0 = performance.now();
   const images = await repo.imagesById(res.db, imageIds);
   const bounds = await repo.datasetBounds(res.db);
-  const vectors = await res.embeddings(images, version.method, bounds, {
-    flips: [0],
-    onProgress: (d, t) => progress((0.7 * d) / t, `embedding ${d}/${t} images`),
-  });
+  let embedded: { vectors: Float32Array; dim: number } | null = null;
+  if (usesEmbedding(features)) {
+    const vectors = await res.embeddings(images, version.method, bounds, {
+      flips: [0],
+      onProgress: (d, t) => progress((0.6 * d) / t, `embedding ${d}/${t} images`),
+    });
+    const table = new Float32Array(images.length * 512);
+    images.forEach((im, i) => table.set(vectors.get(im.sha256)![0], i * 512));
+    embedded = { vectors: table, dim: 512 };
+  }
+  const evidence = usesEvidence(features)
+    ? evidenceTable(
+        await res.evidence(images, {
+          onProgress: (d, t) => progress(0.6 + (0.1 * d) / t, `evidence ${d}/${t} images`),
+        }),
+        images,
+      )
+    : null;
   const t1 = performance.now();
   await progress(0.7, `scoring ${images.length} images`);
-  const dim = 512;
-  const table = new Float32Array(images.length * dim);
-  images.forEach((im, i) => table.set(vectors.get(im.sha256)![0], i * dim));
+  // The same composition as training (features.ts), unflipped only.
+  const composed = composeFeatures(features, images.length, 1, embedded, evidence);
   const heads = decodeHeads(version.head_weights);
-  const embeddings = { vectors: table, images: images.length, variants: 1, dim };
+  const embeddings = { vectors: composed.vectors, images: images.length, variants: 1, dim: composed.dim };
   const p = await res.score(heads.head, embeddings);
   const types = heads.anomalyHead;
   const pTypes = types ? await res.scoreAnomalies(types.params, embeddings) : null;
@@ -62,9 +84,10 @@ export async function scoreWithVersion(
         }))
       : [];
   const t2 = performance.now();
-  const [consensus, perBundle] = await Promise.all([
+  const [consensus, perBundle, unusual] = await Promise.all([
     repo.consensusOf(res.db, imageIds),
     repo.labeledPerBundle(res.db),
+    unusualnessOf(res.db, imageIds),
   ]);
   const coverage = coverageFrom(perBundle);
   const rows = images.map((im, i) => {
@@ -77,6 +100,7 @@ export async function scoreWithVersion(
         normalVotes: c?.normal_votes ?? 0,
         abnormalVotes: c?.abnormal_votes ?? 0,
         bundle: im.bundle,
+        unusualness: unusual.get(im.id) ?? null,
       },
       coverage,
     );

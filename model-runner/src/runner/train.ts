@@ -11,6 +11,8 @@ import { ANOMALY_CODES } from '../../../lib/anomaly-types.ts';
 import type { CrossValidation } from '../cv/metrics.ts';
 import { ANOMALY_HEAD_DIMS, anomalyLabels } from '../head/multilabel.ts';
 import { FLIP_VARIANTS, TRAINING_DEFAULTS, type EmbeddingTable } from '../head/train.ts';
+import { EVIDENCE_VERSION } from '../evidence/extract.ts';
+import { composeFeatures, usesEmbedding, usesEvidence, type FeatureSet } from '../evidence/features.ts';
 import { encodeHead } from './head-codec.ts';
 import * as repo from './repository.ts';
 import type { RunnerResources } from './resources.ts';
@@ -49,6 +51,34 @@ function tableOf(vectors: Map<string, Float32Array[]>, labels: readonly repo.Lab
     v.forEach((flip, f) => out.set(flip, (i * FLIP_VARIANTS + f) * dim));
   });
   return { vectors: out, images: labels.length, variants: FLIP_VARIANTS, dim };
+}
+
+/**
+ * The evidence of each labeled image as one [images × dim] table (the four flip variants share it:
+ * evidence/features.ts says why).
+ */
+export function evidenceTable(
+  vectors: Map<string, Float32Array>,
+  images: readonly { id: string; sha256: string }[],
+): { vectors: Float32Array; dim: number } {
+  const dim = vectors.get(images[0]?.sha256 ?? '')?.length ?? 0;
+  const out = new Float32Array(images.length * dim);
+  images.forEach((im, i) => {
+    const v = vectors.get(im.sha256);
+    if (!v) throw new Error(`no evidence for image ${im.id}`);
+    if (v.length !== dim) throw new Error(`evidence of image ${im.id} has ${v.length} values, not ${dim}`);
+    out.set(v, i * dim);
+  });
+  return { vectors: out, dim };
+}
+
+/** The features a version's head saw: its `features` column, and the evidence definition when used. */
+export function featuresOf(v: { features: string; evidence_version: string | null }): {
+  features: FeatureSet;
+  evidenceVersion: string | null;
+} {
+  const f = (['paper', 'evidence', 'fused'] as const).find((x) => x === v.features) ?? 'paper';
+  return { features: f, evidenceVersion: usesEvidence(f) ? v.evidence_version : null };
 }
 
 export function trainHandler(res: RunnerResources): JobHandler<TrainPayload> {
@@ -91,14 +121,31 @@ async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
   const backbone = await res.backbone();
   const y = Uint8Array.from(labels, (l) => (l.verdict === 'abnormal' ? 1 : 0));
 
-  const embedTable = async (method: Method, from: number, to: number) =>
-    tableOf(
-      await res.embeddings(labels, method, bounds, {
-        onProgress: (d, t) =>
-          ctx.progress(from + ((to - from) * d) / t, `embedding ${d}/${t} labeled images`),
-      }),
-      labels,
-    );
+  const features = res.features;
+  const evidenceVersion = usesEvidence(features) ? EVIDENCE_VERSION : null;
+  // Evidence first: it needs no backbone, and the `evidence` job has usually stored it already.
+  const evidence = usesEvidence(features)
+    ? evidenceTable(
+        await res.evidence(labels, {
+          onProgress: (d, t) => ctx.progress((0.1 * d) / t, `evidence ${d}/${t} labeled images`),
+        }),
+        labels,
+      )
+    : null;
+  /** The head's input for a conversion method: [embedding | evidence] per PLATINA_FEATURES (features.ts). */
+  const embedTable = async (method: Method, from: number, to: number): Promise<EmbeddingTable> => {
+    const e = usesEmbedding(features)
+      ? tableOf(
+          await res.embeddings(labels, method, bounds, {
+            onProgress: (d, t) =>
+              ctx.progress(from + ((to - from) * d) / t, `embedding ${d}/${t} labeled images`),
+          }),
+          labels,
+        )
+      : null;
+    const composed = composeFeatures(features, labels.length, FLIP_VARIANTS, e, evidence);
+    return { vectors: composed.vectors, images: labels.length, variants: FLIP_VARIANTS, dim: composed.dim };
+  };
 
   const settings: TrainingSettings = {
     method: p.method,
@@ -115,12 +162,22 @@ async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
     classWeights: TRAINING_DEFAULTS.classWeights,
     anomalyHead: ANOMALY_HEAD_DIMS.join('x'),
   };
-  const active = await repo.activeVersion(res.db);
+  // Promotion compares like with like (issue 13): the baseline is the active version when it saw the same
+  // features (and evidence definition); otherwise the latest version that did. A candidate with no such
+  // baseline is the first of its feature set: PLATINA_FEATURES is the operator's choice, and numbers of heads
+  // on different inputs are never weighed against each other here.
+  const current = await repo.activeVersion(res.db);
+  const like = (v: repo.ModelVersionRow) => {
+    const f = featuresOf(v);
+    return f.features === features && f.evidenceVersion === evidenceVersion;
+  };
+  const active =
+    current && like(current) ? current : await repo.latestVersionWith(res.db, features, evidenceVersion);
   const same = active !== undefined && sameSettings(active.settings, settings);
   const compareNeeded = active !== undefined && !same && !p.force;
   const doCv = (p.crossValidate || compareNeeded) && bundleCount >= 2;
 
-  const table = await embedTable(p.method, 0, 0.3);
+  const table = await embedTable(p.method, 0.1, 0.3);
   const trainShare = compareNeeded && doCv ? 0.35 : 0.65;
   const result = await res.crossValidate(
     {
@@ -140,7 +197,9 @@ async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
 
   let activate: string | null = null;
   let comparison: { active: number | null; candidate: number | null } | null = null;
-  if (!active) activate = 'first model';
+  if (!current) activate = 'first model';
+  else if (!active)
+    activate = `first version with features ${features}${evidenceVersion ? ` (${evidenceVersion})` : ''}; the active version ${current.id} saw ${featuresOf(current).features}: not compared across feature sets`;
   else if (p.force) activate = `forced (job ${ctx.job.id})`;
   else if (same)
     activate = `same settings as version ${active.id}, retrained on ${labels.length} labels (was ${active.trained_on_images})`;
@@ -193,7 +252,9 @@ async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
       backbone_kind: backbone.untrained ? 'untrained' : 'custom',
       input_height: res.inputSize.height,
       input_width: res.inputSize.width,
-      settings: { ...settings, auto: p.auto, comparison },
+      settings: { ...settings, auto: p.auto, comparison, baseline: active?.id ?? null },
+      features,
+      evidence_version: evidenceVersion,
       label_snapshot_hash: snapshot,
       trained_on_images: labels.length,
       trained_on_bundles: bundleCount,
@@ -213,6 +274,7 @@ async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
     labels: labels.length,
     bundles: bundleCount,
     balancedAccuracy: cv?.overall.balancedAccuracy ?? null,
+    features,
     comparison,
     seconds: (performance.now() - started) / 1000,
   };
