@@ -1,6 +1,7 @@
 /**
  * `npm run cv -- --method 1|2|3|4|all --data DIR [--size HxW] [--out file.json] [--seed N] [--epochs N]
  *  [--batch N] [--class-weights balanced|none] [--standardize yes|no] [--cache DIR] [--workers N] [--train-workers N] [--images-per-batch N]`
+ *  `[--features paper|evidence|fused] [--blocks residual,scattering] [--bundle-normalise yes|no]`
  *
  * The paper's experiment (sections 2.3–3.2) on a dataset folder with `manifest.csv` (e.g. from `npm run synth`):
  * embeds every image × 4 flips per method (cached), runs leave-one-bundle-out cross-validation of the head,
@@ -18,6 +19,8 @@ import { loadBackbone, parseInputSize } from './backbone/load.ts';
 import { selectExecutionProvider } from './onnx/ep.ts';
 import { runCrossValidation, UNTRAINED_WARNING } from './cv/run-cv.ts';
 import { formatAnomalyTable, formatTable1 } from './cv/table.ts';
+import { EVIDENCE_BLOCKS, type EvidenceBlock } from './evidence/extract.ts';
+import { parseFeatureSet } from './evidence/features.ts';
 
 /**
  * Input size when neither --size nor PLATINA_INPUT_SIZE is given and no GPU is available. ResNet-34 costs about
@@ -27,7 +30,7 @@ import { formatAnomalyTable, formatTable1 } from './cv/table.ts';
 export const CPU_DEFAULT_SIZE = '256x128';
 
 const USAGE =
-  'usage: npm run cv -- --method 1|2|3|4|all --data DIR [--size HxW] [--out file.json] [--seed N] [--epochs N] [--batch N] [--class-weights balanced|none] [--standardize yes|no] [--cache DIR] [--workers N] [--train-workers N] [--images-per-batch N]';
+  'usage: npm run cv -- --method 1|2|3|4|all --data DIR [--size HxW] [--out file.json] [--seed N] [--epochs N] [--batch N] [--class-weights balanced|none] [--standardize yes|no] [--cache DIR] [--workers N] [--train-workers N] [--images-per-batch N] [--features paper|evidence|fused] [--blocks residual,scattering] [--bundle-normalise yes|no]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -45,6 +48,9 @@ async function main(): Promise<void> {
       workers: { type: 'string' },
       'train-workers': { type: 'string' },
       'images-per-batch': { type: 'string' },
+      features: { type: 'string', default: 'paper' },
+      blocks: { type: 'string' },
+      'bundle-normalise': { type: 'string', default: 'no' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -92,6 +98,15 @@ async function main(): Promise<void> {
     none: null,
   });
   const standardize = choice('standardize', values.standardize, { yes: true, no: false });
+  // Table 1 is the paper's pipeline unless asked otherwise: --features defaults to paper here (the runner's
+  // PLATINA_FEATURES defaults to fused).
+  const features = parseFeatureSet(values.features, '--features');
+  const evidenceBlocks = values.blocks?.split(',').map((b) => {
+    if (!(EVIDENCE_BLOCKS as readonly string[]).includes(b))
+      throw new Error(`--blocks ${b}: expected ${EVIDENCE_BLOCKS.join(', ')}`);
+    return b as EvidenceBlock;
+  });
+  const bundleNormalise = choice('bundle-normalise', values['bundle-normalise'], { yes: true, no: false });
 
   const done: unknown[] = [];
   const report = await runCrossValidation({
@@ -110,6 +125,9 @@ async function main(): Promise<void> {
     },
     workers: int('workers', values.workers),
     imagesPerBatch: int('images-per-batch', values['images-per-batch']),
+    features,
+    evidenceBlocks,
+    bundleNormalise,
     // Folds are independent: one per core, each with a single-threaded session (results identical to serial).
     trainWorkers: int('train-workers', values['train-workers']) ?? availableParallelism(),
     log,
@@ -125,7 +143,8 @@ async function main(): Promise<void> {
     `\nTable 1 (paper section 3.2): leave-one-bundle-out balanced accuracy (%), abnormal = positive, overall from pooled counts${untrained}`,
   );
   console.log(
-    `${report.dataset.images} images, ${report.dataset.bundles.length} bundles; backbone ${backbone.description}; ` +
+    `features: ${features}${report.evidence ? ` (${report.evidence.version}: ${report.evidence.blocks.join('+')}${report.evidence.bundleNormalise ? ', +bundle-normalised' : ''}, ${report.evidence.values} values)` : ''}; ` +
+      `${report.dataset.images} images, ${report.dataset.bundles.length} bundles; backbone ${backbone.description}; ` +
       `input ${inputSize.height}×${inputSize.width}; ${report.training.epochs} epochs, batch ${report.training.batchSize}, seed ${report.training.seed}\n`,
   );
   console.log(formatTable1(report.methods));

@@ -15,6 +15,13 @@ import { anomalyLabels } from '../head/multilabel.ts';
 import { trainAndCrossValidate } from './cross-validate.ts';
 import type { CrossValidation } from './metrics.ts';
 import { readManifest } from './dataset.ts';
+import { withBundleNormalised } from '../evidence/bundle-normalise.ts';
+import { EvidenceFileCache } from '../evidence/evidence-cache.ts';
+import { createEvidencePool } from '../evidence/evidence-pool.ts';
+import { EVIDENCE_VERSION, selectBlocks } from '../evidence/extract.ts';
+import type { EvidenceBlock } from '../evidence/extract.ts';
+import { composeFeatures, usesEmbedding, usesEvidence } from '../evidence/features.ts';
+import type { FeatureSet } from '../evidence/features.ts';
 
 export interface CvRunOptions {
   dataDir: string;
@@ -34,11 +41,20 @@ export interface CvRunOptions {
   onMethodDone?: (result: MethodResult) => void | Promise<void>;
   /** Images per backbone run (each with its 4 flips). */
   imagesPerBatch?: number;
+  /** What the head sees (evidence/features.ts); default 'paper' here, the pipeline of Table 1. */
+  features?: FeatureSet;
+  /** Evidence blocks to keep (ablations); all by default. */
+  evidenceBlocks?: readonly EvidenceBlock[];
+  /** Add the label-free per-bundle normalised copy of each evidence value (evidence/bundle-normalise.ts). */
+  bundleNormalise?: boolean;
   log: (message: string) => void;
 }
 
 export interface MethodResult {
   method: Method;
+  features: FeatureSet;
+  /** Values the head saw per image (512 for the embedding alone). */
+  inputDim: number;
   /** With `anomalies` (pooled per-type average precision) when the manifest lists anomaly types. */
   crossValidation: CrossValidation;
   /** Wall seconds: embedding (0 when all cached) and the 12 (or n) fold trainings. */
@@ -71,6 +87,15 @@ export interface CvRunReport {
     seed: number;
   };
   globalBounds: StretchBounds | null;
+  /** When the head saw evidence: its definition, the blocks kept, extraction time. */
+  evidence?: {
+    version: string;
+    blocks: readonly string[];
+    bundleNormalise: boolean;
+    values: number;
+    seconds: number;
+    computedImages: number;
+  };
   methods: MethodResult[];
   seconds: number;
 }
@@ -138,6 +163,62 @@ export async function runCrossValidation(o: CvRunOptions): Promise<CvRunReport> 
       );
     }
 
+    const features = o.features ?? 'paper';
+    let evidence: { vectors: Float32Array; dim: number } | null = null;
+    let evidenceReport: CvRunReport['evidence'];
+    if (usesEvidence(features)) {
+      const t0 = performance.now();
+      const cache = new EvidenceFileCache(o.cacheDir);
+      const evPool = createEvidencePool({ size: o.workers });
+      let names = await cache.names();
+      const rows: Float32Array[] = new Array(images.length);
+      let computed = 0;
+      try {
+        await Promise.all(
+          images.map(async (img, k) => {
+            const hit = names ? await cache.get(sha256[k], names.length) : undefined;
+            if (hit) return void (rows[k] = hit);
+            const ev = await evPool.run('evidence', { source: { path: img.path } });
+            names ??= ev.names;
+            await cache.put(sha256[k], ev.values, ev.names);
+            rows[k] = ev.values;
+            computed++;
+            if (computed % 100 === 0) o.log(`evidence: ${computed} images computed`);
+          }),
+        );
+      } finally {
+        await evPool.close();
+      }
+      const all = names!;
+      const blocks = o.evidenceBlocks ?? (['residual', 'scattering'] as const);
+      const keep = selectBlocks(all, blocks);
+      let dim = keep.length;
+      let vectors: Float32Array = new Float32Array(images.length * dim);
+      rows.forEach((r, i) => keep.forEach((f, j) => (vectors[i * dim + j] = r[f])));
+      if (o.bundleNormalise) {
+        const n = withBundleNormalised(
+          vectors,
+          dim,
+          bundles,
+          keep.map((f) => all[f]),
+        );
+        ({ vectors, dim } = n);
+      }
+      evidence = { vectors, dim };
+      evidenceReport = {
+        version: EVIDENCE_VERSION,
+        blocks,
+        bundleNormalise: o.bundleNormalise ?? false,
+        values: dim,
+        seconds: (performance.now() - t0) / 1000,
+        computedImages: computed,
+      };
+      o.log(
+        `evidence (${EVIDENCE_VERSION}, ${blocks.join('+')}${o.bundleNormalise ? ', +bundle-normalised' : ''}): ` +
+          `${dim} values per image, ${computed} computed in ${evidenceReport.seconds.toFixed(1)} s`,
+      );
+    }
+
     const methods: MethodResult[] = [];
     for (const method of o.methods) {
       const conversion = (k: number): Conversion => {
@@ -155,33 +236,40 @@ export async function runCrossValidation(o: CvRunOptions): Promise<CvRunReport> 
       const t0 = performance.now();
       let lastLog = 0;
       let embeddedImages = 0;
-      const vectors = await embedder.embed(
-        images.map((img, k) => ({
-          sha256: sha256[k],
-          source: { path: img.path },
-          conversion: conversion(k),
-        })),
-        (p) => {
-          embeddedImages = p.done - p.cached;
-          const now = performance.now();
-          if (now - lastLog > 10_000 || p.done === p.total) {
-            lastLog = now;
-            o.log(`method ${method}: embedded ${p.done}/${p.total} images (${p.cached} cached)`);
-          }
-        },
-      );
+      const vectors = !usesEmbedding(features)
+        ? []
+        : await embedder.embed(
+            images.map((img, k) => ({
+              sha256: sha256[k],
+              source: { path: img.path },
+              conversion: conversion(k),
+            })),
+            (p) => {
+              embeddedImages = p.done - p.cached;
+              const now = performance.now();
+              if (now - lastLog > 10_000 || p.done === p.total) {
+                lastLog = now;
+                o.log(`method ${method}: embedded ${p.done}/${p.total} images (${p.cached} cached)`);
+              }
+            },
+          );
       const embeddingSeconds = (performance.now() - t0) / 1000;
       if (FLIPS.length !== FLIP_VARIANTS) throw new Error('flip variants of the cache and the head disagree');
-      const dim = vectors[0][0].length;
+      let embeddings: { vectors: Float32Array; dim: number } | null = null;
+      if (vectors.length > 0) {
+        const dim = vectors[0][0].length;
+        embeddings = { vectors: new Float32Array(images.length * FLIP_VARIANTS * dim), dim };
+        vectors.forEach((four, i) =>
+          four.forEach((v, f) => embeddings!.vectors.set(v, (i * FLIP_VARIANTS + f) * dim)),
+        );
+      }
+      const composed = composeFeatures(features, images.length, FLIP_VARIANTS, embeddings, evidence);
       const table: EmbeddingTable = {
-        vectors: new Float32Array(images.length * FLIP_VARIANTS * dim),
+        vectors: composed.vectors,
         images: images.length,
         variants: FLIP_VARIANTS,
-        dim,
+        dim: composed.dim,
       };
-      vectors.forEach((four, i) =>
-        four.forEach((v, f) => table.vectors.set(v, (i * FLIP_VARIANTS + f) * dim)),
-      );
 
       let lastProgress = 0;
       const cv = await trainAndCrossValidate({
@@ -193,7 +281,7 @@ export async function runCrossValidation(o: CvRunOptions): Promise<CvRunReport> 
         seed: o.seed,
         trainFinal: false,
         workers: o.trainWorkers,
-        training: { ...o.training, backboneFc },
+        training: { ...o.training, backboneFc: usesEmbedding(features) ? backboneFc : null },
         onProgress: (progress, message) => {
           const now = performance.now();
           if (now - lastProgress > 10_000) {
@@ -204,6 +292,8 @@ export async function runCrossValidation(o: CvRunOptions): Promise<CvRunReport> 
       });
       const result: MethodResult = {
         method,
+        features,
+        inputDim: table.dim,
         crossValidation: cv.crossValidation!,
         embeddingSeconds,
         embeddedImages,
@@ -246,6 +336,7 @@ export async function runCrossValidation(o: CvRunOptions): Promise<CvRunReport> 
         seed: o.seed,
       },
       globalBounds: bounds,
+      ...(evidenceReport ? { evidence: evidenceReport } : {}),
       methods,
       seconds: (performance.now() - started) / 1000,
     };

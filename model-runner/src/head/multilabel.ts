@@ -95,7 +95,7 @@ export async function trainAnomalyHead(
     },
     weight: () => 1,
   };
-  const initial = initHead({ seed: options.seed, dims: ANOMALY_HEAD_DIMS });
+  const initial = initHead({ seed: options.seed, dims: [table.dim, ...ANOMALY_HEAD_DIMS.slice(1)] });
   initial[initial.length - 1].bias.set(priorBiases(labels, train));
   return trainOnTargets(table, targets, train, initial, options);
 }

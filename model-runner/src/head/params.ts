@@ -7,6 +7,11 @@ import { createRandom } from './random.ts';
  */
 export const HEAD_DIMS: readonly number[] = [512, 1000, 512, 256, 2];
 
+/** The paper's head on feature vectors of `inputs` values (512 for the embedding alone; more with evidence). */
+export function headDims(inputs: number): readonly number[] {
+  return [inputs, ...HEAD_DIMS.slice(1)];
+}
+
 /** One fully connected layer, y = x·W + b, with W stored row-major as [inputs, outputs] (ONNX Gemm without transB). */
 export interface DenseLayer {
   inputs: number;
@@ -27,7 +32,7 @@ export interface InitHeadOptions {
   seed: number;
   /** The backbone's own fc (512→1000, torchvision layout) when it has one: the paper fine-tunes that layer. */
   backboneFc?: TorchLinear | null;
-  /** Layer widths, input first; the paper's head unless a test asks for a small one. */
+  /** Layer widths, input first; the paper's head unless a test asks for a small one or the features are wider. */
   dims?: readonly number[];
 }
 
@@ -44,15 +49,20 @@ export function initHead({ seed, backboneFc = null, dims = HEAD_DIMS }: InitHead
     const weight = new Float32Array(inputs * outputs);
     const bias = new Float32Array(outputs);
     if (l === 0 && backboneFc) {
-      if (backboneFc.weight.length !== inputs * outputs || backboneFc.bias.length !== outputs) {
+      // The fc covers the embedding's inputs, which come first; inputs beyond them (the evidence block of the
+      // fused features, evidence/README.md) get He initialisation like any layer without pretrained weights.
+      const fcInputs = backboneFc.weight.length / outputs;
+      if (!Number.isInteger(fcInputs) || fcInputs > inputs || backboneFc.bias.length !== outputs) {
         throw new Error(
           `backbone fc has ${backboneFc.weight.length} weights and ${backboneFc.bias.length} biases; ` +
-            `the head's first layer needs ${inputs}×${outputs} and ${outputs}`,
+            `the head's first layer needs ${inputs}×${outputs} (or its first rows) and ${outputs}`,
         );
       }
       // torchvision stores [outputs, inputs]; we store [inputs, outputs].
       for (let o = 0; o < outputs; o++)
-        for (let i = 0; i < inputs; i++) weight[i * outputs + o] = backboneFc.weight[o * inputs + i];
+        for (let i = 0; i < fcInputs; i++) weight[i * outputs + o] = backboneFc.weight[o * fcInputs + i];
+      const std = Math.sqrt(2 / inputs);
+      for (let k = fcInputs * outputs; k < weight.length; k++) weight[k] = random.normal() * std;
       bias.set(backboneFc.bias);
     } else {
       const std = Math.sqrt(2 / inputs);

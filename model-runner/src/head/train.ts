@@ -10,7 +10,7 @@ import {
   TRAIN_LOSS,
 } from './graphs.ts';
 import type { HeadOutput } from './graphs.ts';
-import { HEAD_DIMS, initHead } from './params.ts';
+import { headDims, initHead } from './params.ts';
 import type { HeadParams, TorchLinear } from './params.ts';
 import { createRandom, permutation } from './random.ts';
 import type { Random } from './random.ts';
@@ -178,7 +178,7 @@ export async function trainHead(
   indices: ArrayLike<number>,
   options: TrainHeadOptions,
 ): Promise<TrainedHead> {
-  const dims = options.dims ?? HEAD_DIMS;
+  const dims = options.dims ?? headDims(table.dim);
   const classWeights = resolveClassWeights(
     options.classWeights === undefined ? TRAINING_DEFAULTS.classWeights : options.classWeights,
     labels,
