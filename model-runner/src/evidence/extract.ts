@@ -15,7 +15,7 @@
  */
 import type { GrayImage } from '../../../lib/imaging/gray-image.ts';
 import { residualEvidence } from './residual.ts';
-import { poolScattering, SCATTERING_DEFAULTS } from './scattering.ts';
+import { poolScattering, SCATTERING_DEFAULTS, scatteringMinSize } from './scattering.ts';
 import type { ScatteringConfig } from './scattering.ts';
 import { robustNormalise, workingImage } from './working-image.ts';
 
@@ -55,7 +55,13 @@ export async function extractEvidence(
   const work = workingImage(image);
   const residual = residualEvidence(work);
   const normalised = robustNormalise(work);
-  const maps = await scattering(normalised.data, work.height, work.width);
+  // The scattering pyramid needs a minimum size (its reflect padding at the coarsest level); a smaller working
+  // image (a thumbnail-sized upload) is enlarged by pixel replication for this block only, which keeps its
+  // statistics (replication adds no structure at the wavelets' scales beyond the replication itself).
+  const min = scatteringMinSize(config);
+  const grow = Math.max(1, Math.ceil(min / Math.min(work.width, work.height)));
+  const big = grow === 1 ? normalised.data : replicate(normalised.data, work.width, work.height, grow);
+  const maps = await scattering(big, work.height * grow, work.width * grow);
   const pooled = poolScattering(maps, config);
   const names = [...residual.names, ...pooled.names];
   const values = new Float32Array(names.length);
@@ -67,6 +73,16 @@ export async function extractEvidence(
     names,
     heatmap: cellMax(residual.map, residual.mapWidth, residual.mapHeight),
   };
+}
+
+/** Each pixel repeated `k`×`k` times. */
+function replicate(data: Float32Array, width: number, height: number, k: number): Float32Array {
+  const out = new Float32Array(width * k * height * k);
+  for (let y = 0; y < height * k; y++) {
+    const row = Math.floor(y / k) * width;
+    for (let x = 0; x < width * k; x++) out[y * width * k + x] = data[row + Math.floor(x / k)];
+  }
+  return out;
 }
 
 /** Max of |map| per cell of a grid whose long side has {@link HEATMAP_LONG_SIDE} cells. */

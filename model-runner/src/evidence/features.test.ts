@@ -104,3 +104,25 @@ describe('heatmap cells and blocks', () => {
     assert.deepEqual(selectBlocks(['residual.a', 'scattering.b'], ['scattering']), [1]);
   });
 });
+
+describe('evidence of every image the API accepts', () => {
+  test('8- and 16-bit images from 20×30 px to full size give vectors of the same length, all finite', async () => {
+    const { extractEvidence } = await import('./extract.ts');
+    const { cpuScattering } = await import('./evidence-tasks.ts');
+    const lengths = new Set<number>();
+    for (const [w, h, bitDepth] of [
+      [20, 30, 8],
+      [32, 64, 16],
+      [300, 200, 8],
+      [1150, 2070, 16],
+    ] as const) {
+      const data = bitDepth === 8 ? new Uint8Array(w * h) : new Uint16Array(w * h);
+      for (let i = 0; i < data.length; i++) data[i] = (bitDepth === 8 ? 100 : 2000) + ((i * 2654435761) % 17);
+      const ev = await extractEvidence({ width: w, height: h, bitDepth, data } as never, cpuScattering);
+      lengths.add(ev.values.length);
+      assert.ok(ev.values.every(Number.isFinite), `${w}×${h}`);
+      assert.ok(ev.heatmap.width >= 1 && ev.heatmap.height >= 1);
+    }
+    assert.equal(lengths.size, 1);
+  });
+});
