@@ -5,8 +5,9 @@ import { startTestApp, type TestApp, type TestUser } from '../../test/harness.ts
 import { testDbKind } from '../../test/databases.ts';
 import { buildImages, buildSignedInUsers } from './votes/factories.ts';
 
-// Faults a running server must ride out without a restart. Slow ones (kill -9 under voting experts, a
-// PostgreSQL restart under load) are in `npm run bench`.
+// Faults a running server must ride out without a restart. Those that need processes of their own (kill -9 of
+// the API or the runner, a PostgreSQL server restarted under load) are in process-faults.test.ts; their
+// figures in `npm run bench -- faults`.
 
 let app: TestApp;
 let expert: TestUser;

@@ -35,6 +35,8 @@ export interface FaultRow {
    * gone, the server back up); runner: from the kill to the retried job's success.
    */
   recoveredSeconds: number | null;
+  /** The outage itself, which no recovery can beat: the killed API back and healthy, the server back up. */
+  outageSeconds: number | null;
   /** Requests that failed (connection refused or reset, 5xx): not acknowledged, so allowed. */
   failed: number;
   note: string;
@@ -183,6 +185,7 @@ export async function apiKillScenario(kind: 'pglite' | 'postgres'): Promise<Faul
       acknowledged: load.acks.length,
       missing: missing.length,
       recoveredSeconds: recovered,
+      outageSeconds: restartSeconds,
       failed: load.failures.length,
       note: `${acksBeforeKill} acknowledged before the kill; API restarted and healthy after ${restartSeconds.toFixed(1)} s; the restarted API killed too before the check`,
       details: { carriedOn, missingSample: missing.slice(0, 5), failures: tally(load.failures) },
@@ -239,6 +242,7 @@ export async function postgresRestartScenario(): Promise<FaultRow> {
       acknowledged: load.acks.length,
       missing: missing.length,
       recoveredSeconds: recovered,
+      outageSeconds: downSeconds,
       failed: load.failures.length,
       note: `${acksBefore} acknowledged before the restart; server down ${downSeconds.toFixed(1)} s; the API was not restarted`,
       details: {
@@ -408,6 +412,7 @@ export async function runnerKillScenario(): Promise<FaultRow> {
       acknowledged: 1,
       missing: final.status === 'succeeded' ? 0 : 1,
       recoveredSeconds: final.status === 'succeeded' ? retriedSeconds : null,
+      outageSeconds: null,
       failed: 0,
       note: `killed at progress ${atKill.progress.toFixed(2)} (${atKill.message}); retried as attempt ${final.attempts}; versions after the kill ${versionsAfterKill}; activations seen ${activations.length}, incomplete ${activations.filter((a) => !a.complete).length}`,
       details: {
