@@ -228,7 +228,10 @@ export async function postgresRestartScenario(): Promise<FaultRow> {
     ).size;
     await load.stop();
     const recovered = load.recovered(restartedAt, backAt);
-    const apiAlive = (await fetch(`${running.url}/api/health`)).status === 200;
+    const apiAlive = await fetch(`${running.url}/api/health`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     await running.kill9();
     const check = openPostgres(server.url, 1);
     let missing: string[];
