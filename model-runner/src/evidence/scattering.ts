@@ -227,7 +227,7 @@ export function scatteringMinSize(config: ScatteringConfig = SCATTERING_DEFAULTS
       need.push([l2, Math.ceil(3 * phiSigmaAtLevel(J, l2))]);
     }
   }
-  for (let level = 0; level < K; level++) need.push([level, HALF_BAND_RADIUS]);
+  for (let level = 0; level < K - 1; level++) need.push([level, HALF_BAND_RADIUS]);
   // A level-ℓ side of ⌈n/2^ℓ⌉ must exceed the radius: n > 2^ℓ·r.
   return Math.max(...need.map(([level, r]) => 2 ** level * r + 1));
 }
@@ -382,16 +382,19 @@ function quantileSorted(sorted: Float32Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))];
 }
 
-/** Means of the grid cells of an h × w map (cell of pixel (y, x) = ⌊y·rows/h⌋, ⌊x·cols/w⌋). */
+/**
+ * Means of the grid cells of an h × w map. Pixel (y, x) belongs to cell ⌊(y + ½)·rows/h⌋, ⌊(x + ½)·cols/w⌋:
+ * measured from pixel centres, the partition is mirror-symmetric, so a flipped map has the same set of cells.
+ */
 function cellMeans(map: Float32Array, h: number, w: number): Float64Array {
   const rows = Math.min(h, w >= h ? GRID_CELLS.short : GRID_CELLS.long);
   const cols = Math.min(w, w >= h ? GRID_CELLS.long : GRID_CELLS.short);
   const sum = new Float64Array(rows * cols);
   const count = new Float64Array(rows * cols);
   for (let y = 0; y < h; y++) {
-    const cy = Math.floor((y * rows) / h);
+    const cy = Math.min(rows - 1, Math.floor(((y + 0.5) * rows) / h));
     for (let x = 0; x < w; x++) {
-      const c = cy * cols + Math.floor((x * cols) / w);
+      const c = cy * cols + Math.min(cols - 1, Math.floor(((x + 0.5) * cols) / w));
       sum[c] += map[y * w + x];
       count[c]++;
     }
