@@ -6,7 +6,6 @@ import {
   firstOrderLevel,
   gaussian1d,
   halfBand,
-  morlet2d,
   orientation,
   pairIndex,
   phiSigmaAtLevel,

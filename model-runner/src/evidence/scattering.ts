@@ -377,9 +377,42 @@ export interface ScatteringMaps {
 /** Cells of the spatial grid: 4 along the long side, 2 along the short side. */
 export const GRID_CELLS = { long: 4, short: 2 } as const;
 
-/** Sorted copy's value at quantile q (nearest rank). */
-function quantileSorted(sorted: Float32Array, q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))];
+/**
+ * Value at quantile q (nearest rank) of `scratch`, which is reordered in place: Hoare's quickselect, O(n) — a full
+ * sort of each map cost most of the pooling time. Successive calls with increasing q reuse the partition.
+ */
+function quantileSelect(scratch: Float32Array, q: number): number {
+  const k = Math.min(scratch.length - 1, Math.max(0, Math.round(q * (scratch.length - 1))));
+  let lo = 0;
+  let hi = scratch.length - 1;
+  while (lo < hi) {
+    const pivot = scratch[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (scratch[i] < pivot) i++;
+      while (scratch[j] > pivot) j--;
+      if (i <= j) {
+        const t = scratch[i];
+        scratch[i++] = scratch[j];
+        scratch[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return scratch[k];
+}
+
+function extremes(map: Float32Array): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of map) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
 }
 
 /**
@@ -437,26 +470,30 @@ export function orientationPooledMaps(
     }
     out.push({ name: `s1.j${j}.mean`, data: mean }, { name: `s1.j${j}.omax`, data: omax });
   }
+  // Group of each (θ1, θ2): d = min(|l2 − l1| mod L, L − …); the pairs of one group are averaged.
+  const group = new Int32Array(L * L);
+  const counts = new Array<number>(L / 2 + 1).fill(0);
+  for (let l1 = 0; l1 < L; l1++)
+    for (let l2 = 0; l2 < L; l2++) {
+      const diff = (((l2 - l1) % L) + L) % L;
+      group[l1 * L + l2] = Math.min(diff, L - diff);
+      counts[group[l1 * L + l2]]++;
+    }
   for (let j1 = 0; j1 < J; j1++)
     for (let j2 = j1 + 1; j2 < J; j2++) {
       const base = pairIndex(j1, j2, J) * L * L;
       const groups = Array.from({ length: L / 2 + 1 }, () => new Float32Array(n));
-      const counts = new Array<number>(L / 2 + 1).fill(0);
-      for (let l1 = 0; l1 < L; l1++)
-        for (let l2 = 0; l2 < L; l2++) {
-          const diff = (((l2 - l1) % L) + L) % L;
-          counts[Math.min(diff, L - diff)]++;
-        }
-      for (let l1 = 0; l1 < L; l1++)
-        for (let l2 = 0; l2 < L; l2++) {
-          const diff = (((l2 - l1) % L) + L) % L;
-          const d = Math.min(diff, L - diff);
-          const c = maps.s2.subarray((base + l1 * L + l2) * n, (base + l1 * L + l2 + 1) * n);
-          const g = groups[d];
-          const inv = 1 / counts[d];
-          for (let i = 0; i < n; i++) g[i] += c[i] * inv;
-        }
-      groups.forEach((data, d) => out.push({ name: `s2.j${j1}.j${j2}.d${d}`, data }));
+      for (let p = 0; p < L * L; p++) {
+        const g = groups[group[p]];
+        const offset = (base + p) * n;
+        const s2 = maps.s2;
+        for (let i = 0; i < n; i++) g[i] += s2[offset + i];
+      }
+      groups.forEach((data, d) => {
+        const inv = 1 / counts[d];
+        for (let i = 0; i < n; i++) data[i] *= inv;
+        out.push({ name: `s2.j${j1}.j${j2}.d${d}`, data });
+      });
     }
   return out;
 }
@@ -492,26 +529,28 @@ export function poolScattering(
     values.push(Number.isFinite(v) ? v : 0);
   };
 
-  const s0Sorted = Float32Array.from(maps.s0).sort();
+  const scratch = new Float32Array(n);
   const s0Moments = moments(maps.s0);
+  const s0Extremes = extremes(maps.s0);
   const s0Cells = cellMeans(maps.s0, h, w);
+  scratch.set(maps.s0);
   put('s0.mean', s0Moments.mean);
   put('s0.std', s0Moments.std);
-  put('s0.q0.01', quantileSorted(s0Sorted, 0.01));
-  put('s0.q0.99', quantileSorted(s0Sorted, 0.99));
-  put('s0.min', s0Sorted[0]);
-  put('s0.max', s0Sorted[n - 1]);
+  put('s0.q0.01', quantileSelect(scratch, 0.01));
+  put('s0.q0.99', quantileSelect(scratch, 0.99));
+  put('s0.min', s0Extremes.min);
+  put('s0.max', s0Extremes.max);
   put('s0.gridmin', Math.min(...s0Cells));
   put('s0.gridmax', Math.max(...s0Cells));
 
   for (const { name, data } of orientationPooledMaps(maps, config)) {
-    const sorted = Float32Array.from(data).sort();
     const { mean, std } = moments(data);
+    scratch.set(data);
     put(`${name}.mean`, Math.log1p(mean));
     put(`${name}.std`, Math.log1p(std));
-    put(`${name}.q0.9`, Math.log1p(quantileSorted(sorted, 0.9)));
-    put(`${name}.q0.99`, Math.log1p(quantileSorted(sorted, 0.99)));
-    put(`${name}.max`, Math.log1p(sorted[n - 1]));
+    put(`${name}.q0.9`, Math.log1p(quantileSelect(scratch, 0.9)));
+    put(`${name}.q0.99`, Math.log1p(quantileSelect(scratch, 0.99)));
+    put(`${name}.max`, Math.log1p(extremes(data).max));
     put(`${name}.gridmax`, Math.log1p(Math.max(...cellMeans(data, h, w))));
   }
   return { values: Float32Array.from(values), names };
