@@ -8,6 +8,11 @@
  *
  * Options: --seeds N (default 3), --input HxW (default 224x112), --epochs N (default 10), --retrain-every N
  * (default 25), --dir DIR (dataset, default /tmp/platina-synth-full), --scale full|small, --orders a,b,c,
+ * --features paper|evidence|fused (what the head sees, model-runner/src/evidence/features.ts; default fused, the
+ * runner's PLATINA_FEATURES default), --evidence-cache DIR (the evidence file cache, default DIR/.embeddings: the
+ * folder `npm run cv --data DIR` caches into by default, so the two share one `evidence-<version>/` folder; the
+ * evidence does not depend on the input size, backbone or conversion, so sharing is safe; it is read whatever
+ * --features says, since Platina's order ranks by the runner's unusualness, derived from it: bench/active/platina.ts),
  * --threads N (head training, default 1), --jobs N (seeds run in parallel child processes, default 3),
  * --method 2|3 (conversion, default 2), --out FILE (JSON, default bench/results/active.json),
  * --no-docs (write only the JSON).
@@ -24,6 +29,7 @@ import { CONSENSUS, HELD_OUT_SETS, runSeed } from './active/experiment.ts';
 import type { SeedResult } from './active/experiment.ts';
 import { makePanel, PANEL_DESCRIPTION } from './active/experts.ts';
 import { PLATINA_SOURCE } from './active/platina.ts';
+import { DEFAULT_FEATURE_SET, parseFeatureSet } from '../model-runner/src/evidence/features.ts';
 import { summarize, writeDocs } from './active/report.ts';
 
 const { values } = parseArgs({
@@ -36,6 +42,8 @@ const { values } = parseArgs({
     'retrain-every': { type: 'string', default: '25' },
     dir: { type: 'string', default: '/tmp/platina-synth-full' },
     scale: { type: 'string', default: 'full' },
+    features: { type: 'string', default: DEFAULT_FEATURE_SET },
+    'evidence-cache': { type: 'string' },
     orders: { type: 'string', default: 'platina,random,uncertainty' },
     threads: { type: 'string', default: '1' },
     jobs: { type: 'string', default: '3' },
@@ -62,13 +70,17 @@ const data = await loadActiveDataset({
   scale,
   inputSize: { height, width },
   cacheDir: path.join(values.dir!, '.bench-active'),
+  features: parseFeatureSet(values.features, '--features'),
+  evidenceCacheDir: path.resolve(values['evidence-cache'] ?? path.join(values.dir!, '.embeddings')),
   method: values.method === '3' ? 3 : 2,
   log,
 });
 const abnormal = data.truth.reduce((s, t) => s + t, 0);
 log(
-  `${data.rows.length} images, ${abnormal} abnormal; embeddings ${height}×${width}, method ${data.method} ` +
-    `(bounds ${data.bounds.lo}–${data.bounds.hi}), ${data.embedSeconds.toFixed(0)} s`,
+  `${data.rows.length} images, ${abnormal} abnormal; features ${data.features} (${data.table.dim} values); ` +
+    `embeddings ${height}×${width}, method ${data.method} (bounds ${data.bounds.lo}–${data.bounds.hi}), ` +
+    `${data.embedSeconds.toFixed(0)} s; evidence ${data.evidence.version} (${data.evidence.dim} values, ` +
+    `${data.evidence.computed} computed, ${data.evidenceSeconds.toFixed(0)} s) from ${data.evidence.cacheDir}`,
 );
 
 const seedOptions = (seed: number) => ({
@@ -159,6 +171,16 @@ function write(): void {
         bounds: data.bounds,
         flips: data.table.variants,
         backbone: data.backbone,
+      },
+      features: {
+        set: data.features,
+        inputDim: data.table.dim,
+        evidence: {
+          version: data.evidence.version,
+          values: data.evidence.dim,
+          cacheDir: data.evidence.cacheDir,
+          computedImages: data.evidence.computed,
+        },
       },
       head: { epochs, paperEpochs: 50 },
       retrainEvery,

@@ -37,6 +37,8 @@ export interface ExperimentData {
   truth: Uint8Array;
   table: EmbeddingTable;
   method: 2 | 3;
+  /** Every image's evidence vector, for the unusualness term of Platina's priority (platina.ts). */
+  evidence?: { vectors: Float32Array; dim: number };
 }
 
 export interface SeedResult {
@@ -86,7 +88,7 @@ export async function runSeed(data: ExperimentData, o: SeedOptions): Promise<See
   };
   const n = data.bundles.length;
   const orderings: Record<string, () => Ordering> = {
-    platina: () => platinaOrdering(n, seed),
+    platina: () => platinaOrdering(n, seed, data.evidence),
     random: () => randomOrdering(n, seed),
     uncertainty: () => uncertaintyOrdering(n, seed),
   };

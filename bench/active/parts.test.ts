@@ -67,6 +67,28 @@ describe("Platina's order in the replay", () => {
     const flat = [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3];
     assert.equal(bundles[order.next(view(states, flat), [2, 3, 4, 5, 6, 7])], 'b');
   });
+
+  // Two evidence values per image; image 6 lies far from every other image of either bundle.
+  const evidence = {
+    vectors: Float32Array.from([1, 2, 1.1, 2.2, 0.9, 1.9, 1.2, 2.1, 1, 2.1, 1.1, 1.9, 9, -7, 0.9, 2]),
+    dim: 2,
+  };
+
+  test('before the first model: started images first, then fresh ones by unusualness', () => {
+    const states = new Map(pool.map((i) => [i, state([])]));
+    const order = platinaOrdering(8, 1, evidence);
+    assert.equal(order.next(view(states, null), pool), 6);
+    states.set(2, state(['normal']));
+    assert.equal(order.next(view(states, null), pool), 2);
+  });
+
+  test('with a model: unusualness within its bundle breaks a tie of uncertainty and coverage', () => {
+    const states = new Map(pool.map((i) => [i, state([])]));
+    const order = platinaOrdering(8, 1, evidence);
+    const flat = [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3];
+    // The term is the percentile within the bundle: among bundle b's images, the unusual one.
+    assert.equal(order.next(view(states, flat), [4, 5, 6, 7]), 6);
+  });
 });
 
 describe('pre-drawn panel', () => {

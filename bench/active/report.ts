@@ -166,6 +166,21 @@ export function chartSvg(summary: Summary, subtitle: string): string {
   });
 }
 
+/** "fused: ResNet-34 embedding (512) + evidence (307) = 819 values per image"; results before issue 13 are paper. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function featuresInWords(s: any): string {
+  const f = s.features;
+  if (!f) return 'paper: the ResNet-34 embedding alone (512 values per image)';
+  switch (f.set) {
+    case 'paper':
+      return `paper: the ResNet-34 embedding alone (${f.inputDim} values per image)`;
+    case 'evidence':
+      return `evidence: the evidence vector alone (${f.inputDim} values per image)`;
+    default:
+      return `fused: ResNet-34 embedding (${f.inputDim - f.evidence.values}) + evidence (${f.evidence.values}) = ${f.inputDim} values per image`;
+  }
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function writeDocs(root: string, json: any): void {
   const summary: Summary = json.summary;
@@ -192,6 +207,9 @@ function markdown(json: any): string {
   );
   L(
     `${json.started}, ${Math.round(json.seconds / 60)} min on ${json.machine.cpus} CPU cores (${json.machine.cpu}).`,
+  );
+  L(
+    `The head saw **${featuresInWords(s)}**; embeddings at ${s.embeddings.inputSize.replace('x', '×')}, conversion method ${s.embeddings.method}.`,
   );
   L();
   L('![Balanced accuracy on held-out bundles against labels spent](active-learning.svg)');
@@ -221,16 +239,26 @@ function markdown(json: any): string {
   const used = ceilings.filter((r) => r.procedure === 'default').map((r) => r.balancedAccuracy);
   const met = (platina?.savingStaysStat?.mean ?? 0) >= 0.3;
   if (used.length > 0 && !met) {
+    const paperOnly = !s.features || s.features.set === 'paper';
+    const gap = stat(perSeed.map((x, k) => (used[k % used.length] ?? x.target) - x.target));
     L(
-      `**Read this as "not measurable here", not as "the ordering does not work".** Trained on the whole pool with the ` +
+      `**${paperOnly ? 'Read this as "not measurable here", not as "the ordering does not work".' : 'Why the target is missed.'}** ` +
+        'Trained on the whole pool with the ' +
         `TRUE verdicts the head reaches ${used.map((x) => pct(x)).join(', ')} on the three held-out sets (see below)` +
         `${Math.max(...used) < 0.7 ? ', close to chance' : ''}; random order with all labels reaches ` +
         `${perSeed.map((x) => pct(x.target)).join(', ')}${jitter ? `, and from one retrain to the next the held-out accuracy moves by ${pct(jitter.mean)} on average` : ''}. ` +
         'With targets that close to the noise, labels-to-reach is decided by when a curve last dips below the target, ' +
-        `not by the ordering. The cause is the backbone: the offline ResNet-34 is untrained (no ImageNet weights can be ` +
-        `downloaded here) and run at ${s.embeddings.inputSize.replace('x', '×')}; a linear classifier fitted exactly on its ` +
-        'features does about as well as the head (README, Table 1). A pretrained backbone (PLATINA_BACKBONE, ' +
-        'model-runner/export-resnet34.py) is the precondition for this benchmark to mean anything.',
+        'not by the ordering. ' +
+        (paperOnly
+          ? `The cause is the backbone: the offline ResNet-34 is untrained (no ImageNet weights can be ` +
+            `downloaded here) and run at ${s.embeddings.inputSize.replace('x', '×')}; a linear classifier fitted exactly on its ` +
+            'features does about as well as the head (README, Table 1). A pretrained backbone (PLATINA_BACKBONE, ' +
+            'model-runner/export-resnet34.py) is the precondition for this benchmark to mean anything.'
+          : `The head saw ${featuresInWords(s)}. The room an ordering can gain in is the climb from the first model to ` +
+            `the final one, and on these held-out coatings it is small: the head with every label true stands ` +
+            `${gap ? `${pct(gap.mean)} (${pct(gap.min)} to ${pct(gap.max)})` : '—'} above the target, the same order as the ` +
+            "retrain-to-retrain noise; what the features carry from the pool's coatings to the held-out ones bounds " +
+            'the saving, not the ordering.'),
     );
     L();
   }
@@ -328,7 +356,7 @@ function markdown(json: any): string {
   L();
   const ceilingRows: CeilingRow[] | null = json.ceiling ?? null;
   if (ceilingRows) {
-    L('## What the head can learn from these embeddings at all');
+    L('## What the head can learn from these features at all');
     L();
     L(
       'The head trained on the whole pool with the TRUE verdicts (no label errors, no budget), same epochs, seed 0:',
@@ -368,7 +396,14 @@ function markdown(json: any): string {
     `  ${s.embeddings.method === 3 ? "with each image's own 0.01/99.99 % bounds" : `with the paper's global bounds (${s.embeddings.bounds.lo}–${s.embeddings.bounds.hi})`}, ${s.embeddings.flips} flip variants per image, cached on disk.`,
   );
   L(
-    `- **Head.** model-runner/src/head (paper section 2.4: 512→1000→512→256→2, SGD momentum 0.9, lr 0.001, batch 16,`,
+    `- **Features.** ${featuresInWords(s)} (model-runner/src/evidence/features.ts; \`--features\`, default fused like the runner's PLATINA_FEATURES).`,
+  );
+  if (s.features?.evidence)
+    L(
+      `  Evidence ${s.features.evidence.version} (model-runner/src/evidence/extract.ts, all blocks, computed once on the unflipped 16-bit image and shared by its 4 flips) from the file cache \`${s.features.evidence.cacheDir}\`; Platina's order also reads it for the unusualness term.`,
+    );
+  L(
+    `- **Head.** model-runner/src/head (paper section 2.4: ${s.features?.inputDim ?? 512}→1000→512→256→2, SGD momentum 0.9, lr 0.001, batch 16,`,
   );
   L(
     `  random flips via the cached variants, SGD in standardised coordinates, class-balanced cross-entropy: the runner's defaults), trained from scratch with the seed`,

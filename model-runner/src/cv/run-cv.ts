@@ -16,8 +16,7 @@ import { trainAndCrossValidate } from './cross-validate.ts';
 import type { CrossValidation } from './metrics.ts';
 import { readManifest } from './dataset.ts';
 import { withBundleNormalised } from '../evidence/bundle-normalise.ts';
-import { EvidenceFileCache } from '../evidence/evidence-cache.ts';
-import { createEvidencePool } from '../evidence/evidence-pool.ts';
+import { evidenceTable } from '../evidence/evidence-table.ts';
 import { EVIDENCE_VERSION, selectBlocks } from '../evidence/extract.ts';
 import type { EvidenceBlock } from '../evidence/extract.ts';
 import { composeFeatures, usesEmbedding, usesEvidence } from '../evidence/features.ts';
@@ -168,28 +167,17 @@ export async function runCrossValidation(o: CvRunOptions): Promise<CvRunReport> 
     let evidenceReport: CvRunReport['evidence'];
     if (usesEvidence(features)) {
       const t0 = performance.now();
-      const cache = new EvidenceFileCache(o.cacheDir);
-      const evPool = createEvidencePool({ size: o.workers });
-      let names = await cache.names();
-      const rows: Float32Array[] = new Array(images.length);
-      let computed = 0;
-      try {
-        await Promise.all(
-          images.map(async (img, k) => {
-            const hit = names ? await cache.get(sha256[k], names.length) : undefined;
-            if (hit) return void (rows[k] = hit);
-            const ev = await evPool.run('evidence', { source: { path: img.path } });
-            names ??= ev.names;
-            await cache.put(sha256[k], ev.values, ev.names);
-            rows[k] = ev.values;
-            computed++;
-            if (computed % 100 === 0) o.log(`evidence: ${computed} images computed`);
-          }),
-        );
-      } finally {
-        await evPool.close();
-      }
-      const all = names!;
+      const {
+        names: all,
+        rows,
+        computed,
+      } = await evidenceTable({
+        images,
+        sha256,
+        cacheDir: o.cacheDir,
+        workers: o.workers,
+        log: o.log,
+      });
       const blocks = o.evidenceBlocks ?? (['residual', 'scattering'] as const);
       const keep = selectBlocks(all, blocks);
       let dim = keep.length;
