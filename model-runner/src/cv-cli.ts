@@ -50,7 +50,7 @@ async function main(): Promise<void> {
       'images-per-batch': { type: 'string' },
       features: { type: 'string', default: 'paper' },
       blocks: { type: 'string' },
-      'bundle-normalise': { type: 'string', default: 'no' },
+      'bundle-normalise': { type: 'string', default: 'yes' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -169,7 +169,8 @@ describe('evidence, unusualness and fused models', () => {
     const db = app.server.services.db;
     const v = await db.selectFrom('model_versions').select(['id', 'head_weights']).executeTakeFirstOrThrow();
     const evidence = await db.selectFrom('image_evidence').select('vector').executeTakeFirstOrThrow();
-    assert.equal(decodeHead(v.head_weights)[0].inputs, 512 + evidence.vector.byteLength / 4);
+    // The embedding, the evidence, and the evidence normalised per bundle (evidence/bundle-normalise.ts).
+    assert.equal(decodeHead(v.head_weights)[0].inputs, 512 + 2 * (evidence.vector.byteLength / 4));
     const predictions = await db
       .selectFrom('predictions')
       .select('p_abnormal')

@@ -59,26 +59,42 @@ describe('feature sets', () => {
 
 describe('per-bundle normalisation (label-free)', () => {
   test('centres each feature on its bundle’s median and scales by the bundle’s robust spread', () => {
-    // Feature 0: bundle a around 10, bundle b around 100 — the shift a new bundle brings; one image each stands out.
-    const values = Float32Array.of(10, 11, 9, 10, 20, 100, 101, 99, 100, 110);
-    const bundles = ['a', 'a', 'a', 'a', 'a', 'b', 'b', 'b', 'b', 'b'];
+    // Feature 0: bundle a around 10, bundle b around 100 (the shift a new bundle brings), 30 images each; the last
+    // image of each bundle stands out by the same amount.
+    const a = Array.from({ length: 30 }, (_, i) => 10 + (i % 3) - 1);
+    const b = Array.from({ length: 30 }, (_, i) => 100 + (i % 3) - 1);
+    a[29] = 20;
+    b[29] = 110;
+    const values = Float32Array.from([...a, ...b]);
+    const bundles = [...a.map(() => 'a'), ...b.map(() => 'b')];
     const n = withBundleNormalised(values, 1, bundles, ['level']);
     assert.deepEqual(n.names, ['level', 'level@bundle']);
-    const normalised = Array.from({ length: 10 }, (_, i) => n.vectors[i * 2 + 1]);
-    const raw = Array.from({ length: 10 }, (_, i) => n.vectors[i * 2]);
-    assert.deepEqual(raw, [...values]);
-    assert.equal(normalised[0], 0);
-    assert.equal(normalised[5], 0);
-    // The outliers of both bundles land at the same normalised value, whatever the bundle's level.
-    assert.ok(Math.abs(normalised[4] - normalised[9]) < 1e-6, `${normalised[4]} vs ${normalised[9]}`);
-    assert.ok(normalised[4] > 5);
+    const normalised = Array.from({ length: 60 }, (_, i) => n.vectors[i * 2 + 1]);
+    assert.deepEqual(
+      Array.from({ length: 60 }, (_, i) => n.vectors[i * 2]),
+      [...values],
+      'raw values kept',
+    );
+    // The bundle levels no longer stand out; the outliers of both bundles do, by nearly the same amount.
+    assert.ok(
+      Math.abs(normalised[0]) < 2 && Math.abs(normalised[30]) < 2,
+      `${normalised[0]}, ${normalised[30]}`,
+    );
+    assert.ok(normalised[29] > 4 && normalised[59] > 4, `${normalised[29]}, ${normalised[59]}`);
+    assert.ok(Math.abs(normalised[29] - normalised[59]) < 0.5, `${normalised[29]} vs ${normalised[59]}`);
   });
 
   test('a bundle whose feature never varies falls back to the spread over all images', () => {
     const values = Float32Array.of(0, 0, 0, 0, 1, 3, 0, 2);
     const n = withBundleNormalised(values, 1, ['a', 'a', 'a', 'a', 'b', 'b', 'b', 'b'], ['count']);
     for (let i = 0; i < 8; i++) assert.ok(Number.isFinite(n.vectors[i * 2 + 1]));
-    assert.equal(n.vectors[1], 0);
+  });
+
+  test('a one-image bundle is not normalised to zero: it borrows the global statistics', () => {
+    const values = Float32Array.from([...Array.from({ length: 40 }, (_, i) => 10 + (i % 5)), 30]);
+    const bundles = [...Array.from({ length: 40 }, () => 'big'), 'new'];
+    const n = withBundleNormalised(values, 1, bundles, ['x']);
+    assert.ok(n.vectors[40 * 2 + 1] > 3, `the lone image's normalised value ${n.vectors[40 * 2 + 1]}`);
   });
 });
 

@@ -2,7 +2,10 @@
  * Which features the head sees (`PLATINA_FEATURES`, `npm run cv -- --features`):
  * - `paper`: the ResNet-34 embedding alone — the paper's exact pipeline (Table 1), one setting away;
  * - `evidence`: the evidence vector alone (extract.ts), which does not depend on the conversion method;
- * - `fused` (default): [embedding | evidence], one vector; the head's fc0 starts from the backbone's fc on the
+ * - `fused` (default): [embedding | evidence], one vector;
+ *
+ * In both, "evidence" is the image's evidence followed by its copy normalised per bundle, label-free
+ * (bundle-normalise.ts: the runner and `npm run cv` do it by default; `--bundle-normalise no` in cv leaves it out); the head's fc0 starts from the backbone's fc on the
  *   embedding's 512 inputs and from He initialisation on the evidence's (head/params.ts), and the head's
  *   per-feature standardisation scales every block as it scales the embedding today.
  *

@@ -11,7 +11,8 @@ import { EVIDENCE_VERSION } from '../evidence/extract.ts';
 import { composeFeatures, usesEmbedding, usesEvidence } from '../evidence/features.ts';
 import { unusualnessOf } from './evidence-store.ts';
 import { decodeHeads } from './head-codec.ts';
-import { evidenceTable, featuresOf } from './train.ts';
+import { featuresOf } from './train.ts';
+import { bundleNormalisedEvidence } from './bundle-evidence.ts';
 import * as repo from './repository.ts';
 import type { RunnerResources } from './resources.ts';
 
@@ -59,11 +60,8 @@ export async function scoreWithVersion(
     embedded = { vectors: table, dim: 512 };
   }
   const evidence = usesEvidence(features)
-    ? evidenceTable(
-        await res.evidence(images, {
-          onProgress: (d, t) => progress(0.6 + (0.1 * d) / t, `evidence ${d}/${t} images`),
-        }),
-        images,
+    ? await bundleNormalisedEvidence(res, images, (d, t) =>
+        progress(0.6 + (0.1 * d) / t, `evidence ${d}/${t} images of their bundles`),
       )
     : null;
   const t1 = performance.now();

@@ -13,6 +13,7 @@ import { ANOMALY_HEAD_DIMS, anomalyLabels } from '../head/multilabel.ts';
 import { FLIP_VARIANTS, TRAINING_DEFAULTS, type EmbeddingTable } from '../head/train.ts';
 import { EVIDENCE_VERSION } from '../evidence/extract.ts';
 import { composeFeatures, usesEmbedding, usesEvidence, type FeatureSet } from '../evidence/features.ts';
+import { bundleNormalisedEvidence } from './bundle-evidence.ts';
 import { encodeHead } from './head-codec.ts';
 import * as repo from './repository.ts';
 import type { RunnerResources } from './resources.ts';
@@ -51,25 +52,6 @@ function tableOf(vectors: Map<string, Float32Array[]>, labels: readonly repo.Lab
     v.forEach((flip, f) => out.set(flip, (i * FLIP_VARIANTS + f) * dim));
   });
   return { vectors: out, images: labels.length, variants: FLIP_VARIANTS, dim };
-}
-
-/**
- * The evidence of each labeled image as one [images × dim] table (the four flip variants share it:
- * evidence/features.ts says why).
- */
-export function evidenceTable(
-  vectors: Map<string, Float32Array>,
-  images: readonly { id: string; sha256: string }[],
-): { vectors: Float32Array; dim: number } {
-  const dim = vectors.get(images[0]?.sha256 ?? '')?.length ?? 0;
-  const out = new Float32Array(images.length * dim);
-  images.forEach((im, i) => {
-    const v = vectors.get(im.sha256);
-    if (!v) throw new Error(`no evidence for image ${im.id}`);
-    if (v.length !== dim) throw new Error(`evidence of image ${im.id} has ${v.length} values, not ${dim}`);
-    out.set(v, i * dim);
-  });
-  return { vectors: out, dim };
 }
 
 /** The features a version's head saw: its `features` column, and the evidence definition when used. */
@@ -125,11 +107,8 @@ async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
   const evidenceVersion = usesEvidence(features) ? EVIDENCE_VERSION : null;
   // Evidence first: it needs no backbone, and the `evidence` job has usually stored it already.
   const evidence = usesEvidence(features)
-    ? evidenceTable(
-        await res.evidence(labels, {
-          onProgress: (d, t) => ctx.progress((0.1 * d) / t, `evidence ${d}/${t} labeled images`),
-        }),
-        labels,
+    ? await bundleNormalisedEvidence(res, labels, (d, t) =>
+        ctx.progress((0.1 * d) / t, `evidence ${d}/${t} images of the labeled bundles`),
       )
     : null;
   /** The head's input for a conversion method: [embedding | evidence] per PLATINA_FEATURES (features.ts). */
