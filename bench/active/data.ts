@@ -18,6 +18,7 @@ import type { ManifestRow as SynthManifestRow } from '../../lib/synth/manifest.t
 import { loadBackbone } from '../../model-runner/src/backbone/load.ts';
 import { FileEmbeddingStore } from '../../model-runner/src/embeddings/cache.ts';
 import { Embedder } from '../../model-runner/src/embeddings/embedder.ts';
+import { withBundleNormalised } from '../../model-runner/src/evidence/bundle-normalise.ts';
 import { evidenceTable } from '../../model-runner/src/evidence/evidence-table.ts';
 import { EVIDENCE_VERSION } from '../../model-runner/src/evidence/extract.ts';
 import { composeFeatures, usesEmbedding } from '../../model-runner/src/evidence/features.ts';
@@ -200,7 +201,16 @@ export async function loadActiveDataset(options: {
   ev.rows.forEach((r, i) => evidence.vectors.set(r, i * evidenceDim));
   const evidenceSeconds = (performance.now() - t0) / 1000;
 
-  const composed = composeFeatures(options.features, rows.length, FLIP_VARIANTS, embeddings, evidence);
+  // The head's evidence rows as the runner builds them (runner/bundle-evidence.ts): each vector beside its copy
+  // normalised per bundle, fitted label-free on every pool image of the bundle. `evidence` itself (raw) stays for
+  // the unusualness term, which centres per bundle on its own.
+  const headEvidence = withBundleNormalised(
+    evidence.vectors,
+    evidence.dim,
+    rows.map((r) => r.bundle),
+    ev.names,
+  );
+  const composed = composeFeatures(options.features, rows.length, FLIP_VARIANTS, embeddings, headEvidence);
   const table: EmbeddingTable = {
     vectors: composed.vectors,
     images: rows.length,
