@@ -12,7 +12,8 @@
 #    (`cat parts | xz -9`) and the next run resumes where this one stopped.
 # The device tool returns at most 8 files from $OUT: this script writes at most 8 there (the
 # per-setting JSON files stay under /tmp/webgpu-bench); do not add more to the run's command.
-# Results under $OUT: run.log, torch.json, webgpu.json, profile.json.gz, cv.json, embeddings.tar.part-*.
+# Results under $OUT (8 files at most): run.log, torch.json, webgpu.json, scattering-cpu.json,
+# cv.json, cv-fused.json, embeddings.tar.part-aa/-ab (the evidence cache is not kept: it is recomputed in seconds).
 # Locally (no GPU, no torch) the same script checks itself at a small size:
 #   EP=cpu SIZE=128x64 TOTAL=300 OUT=/tmp/o bash bench/gpu/device-run.sh
 set -u
@@ -58,8 +59,13 @@ fi
 log "2. onnxruntime-node $EP settings matrix"
 timeout $((BENCH_BUDGET + 60)) node node_modules/tsx/dist/cli.mjs bench/gpu/webgpu-bench.ts --ep "$EP" --size "$SIZE" \
   --out "$OUT/webgpu.json" --budget "$BENCH_BUDGET" --work /tmp/webgpu-bench || log "webgpu bench failed ($?)"
+# The evidence block's scattering graph on the CPU provider (one thread per image in the runner) beside WebGPU.
+timeout 60 node node_modules/tsx/dist/cli.mjs bench/gpu/webgpu-bench.ts --ep cpu --only scattering-b1,scattering-b8 \
+  --out /tmp/webgpu-bench/scattering-cpu.json --budget 40 --work /tmp/webgpu-bench-cpu || log "scattering cpu failed ($?)"
 prof=$(ls -t /tmp/webgpu-bench/profile-*.json 2>/dev/null | head -1)
-[ -n "$prof" ] && gzip -c "$prof" > "$OUT/profile.json.gz"
+# The profile's summary is in webgpu.json (the profiled setting's row); the raw file stays here, so that $OUT
+# holds at most 8 files (run.log, torch, webgpu, scattering-cpu, cv, cv-fused, two embeddings parts).
+[ -n "$prof" ] && log "raw profile: $prof ($(du -h "$prof" | cut -f1)), summarised in webgpu.json"
 
 log "3. Table 1 at $SIZE (waiting for the synthetic set)"
 wait $synth; tail -3 /tmp/synth.log
@@ -75,7 +81,14 @@ if [ "$budget" -gt 20 ]; then
   PLATINA_EP=$EP timeout "$budget" node node_modules/tsx/dist/cli.mjs model-runner/src/cv-cli.ts --method 1,3,4,2 \
     --data "$data" --size "$SIZE" --cache "$cache" --images-per-batch 1 --out "$OUT/cv.json" || log "cv stopped ($?)"
 fi
+# Then the fused features (embeddings from the cache above, evidence on the CPU workers), as far as time allows.
+budget=$(( $(left) - 30 ))
+if [ "$budget" -gt 20 ]; then
+  PLATINA_EP=$EP timeout "$budget" node node_modules/tsx/dist/cli.mjs model-runner/src/cv-cli.ts --method 2,3,4,1 \
+    --features fused --data "$data" --size "$SIZE" --cache "$cache" --images-per-batch 1 --out "$OUT/cv-fused.json" || log "cv fused stopped ($?)"
+fi
+cp /tmp/webgpu-bench/scattering-cpu.json "$OUT/" 2>/dev/null
 log "cached embeddings: $(find "$cache" -name '*.f32' | wc -l)"
-( cd "$cache" && tar -cf - . ) | split -b 15m - "$OUT/embeddings.tar.part-"
+( cd "$cache" && tar -cf - --exclude='./evidence-*' . ) | split -b 15m - "$OUT/embeddings.tar.part-"
 ls -la "$OUT"
 log "done"

@@ -31,8 +31,13 @@ import {
   resnet34Macs,
 } from '../../model-runner/src/backbone/resnet34.ts';
 import { GraphBuilder } from '../../model-runner/src/onnx/graph.ts';
+import { buildScatteringModel } from '../../model-runner/src/evidence/scattering.ts';
 
-type ModelKind = 'resnet34' | 'upload' | 'tiny';
+/** The scattering block's input: the working image of a full-size electrode (height × width). */
+const SCATTERING_INPUT = [518, 288] as const;
+
+/** 'scattering': the evidence block's scattering graph (model-runner/src/evidence) on a 288×518 working image. */
+type ModelKind = 'resnet34' | 'upload' | 'tiny' | 'scattering';
 
 interface Setting {
   id: string;
@@ -153,6 +158,13 @@ const SETTINGS: Setting[] = [
     layout: 'NHWC',
     profile: true,
   }),
+  {
+    id: 'scattering-b1',
+    why: 'the evidence block: scattering graph on one 288×518 working image',
+    model: 'scattering',
+    batch: 1,
+  },
+  { id: 'scattering-b8', why: 'scattering graph, 8 working images a run', model: 'scattering', batch: 8 },
   // The options behind run 2's crash, one at a time, on a model small enough to rule out the backbone.
   { id: 'tiny-gpuout', why: 'crash isolation: gpu-buffer outputs', model: 'tiny', batch: 1, gpuOutput: true },
   {
@@ -406,7 +418,10 @@ async function runChild(s: Setting): Promise<Result> {
   graphModule = await import('../../model-runner/src/onnx/graph.ts');
   const r: Result = { ...s, ok: false };
   const tiled = s.input === 'tiled';
-  const [h, w] = s.model === 'tiny' ? [64, 64] : [height, width];
+  const [h, w] =
+    s.model === 'tiny' ? [64, 64] : s.model === 'scattering' ? SCATTERING_INPUT : [height, width];
+  const channels = s.model === 'scattering' ? 1 : 3;
+  const output = s.model === 'scattering' ? 's1' : 'features';
   const bytes = readFileSync(modelFile(s));
   let t = Date.now();
   const probe = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
@@ -424,11 +439,11 @@ async function runChild(s: Setting): Promise<Result> {
     r.maxAbsDiffVsCpu = f.reduce((m, v, i) => Math.max(m, Math.abs(v - reference[i])), 0);
   }
   const rows = tiled ? h / 8 : h;
-  const one = calibrationBatch(5, 1, rows, w);
+  const one = calibrationBatch(5, 1, rows, w).subarray(0, channels * rows * w);
   const data = new Float32Array(s.batch * one.length);
   for (let i = 0; i < s.batch; i++) data.set(one, i * one.length);
-  const x = new ort.Tensor('float32', data, [s.batch, 3, rows, w]);
-  const run = async () => read((await session.run({ [inputName]: x }, ['features'])).features);
+  const x = new ort.Tensor('float32', data, [s.batch, channels, rows, w]);
+  const run = async () => read((await session.run({ [inputName]: x }, [output]))[output]);
   t = Date.now();
   const f0 = await run();
   r.warmupS = (Date.now() - t) / 1000;
@@ -537,6 +552,7 @@ async function parent(): Promise<void> {
     let bytes: Uint8Array;
     if (s.model === 'tiny') bytes = tinyModel();
     else if (s.model === 'upload') bytes = uploadModel();
+    else if (s.model === 'scattering') bytes = buildScatteringModel();
     else {
       bytes = buildResNet34Model(weights, { precision: s.precision, foldBatchNorm: s.fold });
       if (s.input === 'tiled') bytes = tiledInput(bytes);
