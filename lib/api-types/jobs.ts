@@ -3,7 +3,7 @@ import type { JobStatus } from '../db/schema.ts';
 
 export type { JobStatus };
 
-/** The contract's job object (spec/API.md), plus attempts and the handler's result once succeeded. */
+/** The contract's job object (docs/api.md), plus attempts and the handler's result once succeeded. */
 export interface JobDto {
   id: string;
   kind: string;

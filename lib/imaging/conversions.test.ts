@@ -27,7 +27,7 @@ describe('stretch(x, lo, hi) = min(255, floor((clamp(x, lo, hi) − lo) / (hi �
   });
 
   test('hand-worked interior values with the paper bounds 1700..28000', () => {
-    // (2800 − 1700) / 26300 × 256 = 10.707… → 10: the coating occupies ~10 levels (DOMAIN.md)
+    // (2800 − 1700) / 26300 × 256 = 10.707… → 10: the coating occupies ~10 levels (docs/domain.md, "Method 2: global bounds")
     assert.equal(stretch(2800, 1700, 28000), 10);
     // (14850 − 1700) / 26300 × 256 = 128 exactly
     assert.equal(stretch(14850, 1700, 28000), 128);

@@ -1,6 +1,6 @@
 /**
  * THE paper's 16→8-bit conversions (Jensen et al. 2022, section 2.3), shared by the API (previews), the
- * model runner (network input) and the client. Read `shared/DOMAIN.md`, "16-bit → 8-bit conversions".
+ * model runner (network input) and the client. Read `docs/domain.md`, "Conversions".
  *
  * The paper calls them "histogram equalization", but its formulas are a linear stretch between two bounds,
  * clipped:

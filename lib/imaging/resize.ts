@@ -26,7 +26,7 @@ export interface Size {
 /** The network's input size in the paper (section 2.2): 2000 high × 1000 wide. */
 export const PAPER_INPUT_SIZE: Readonly<Size> = Object.freeze({ width: 1000, height: 2000 });
 
-/** ImageNet statistics used to normalise the pretrained ResNet's input (DOMAIN.md: "ImageNet mean/std"). */
+/** ImageNet statistics used to normalise the pretrained ResNet's input (docs/domain.md, "Network input"). */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 

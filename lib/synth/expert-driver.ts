@@ -1,5 +1,5 @@
 /**
- * Drives simulated experts through Platina's real HTTP API (the contract in shared/spec/API.md): each expert logs
+ * Drives simulated experts through Platina's real HTTP API (the contract in docs/api.md): each expert logs
  * in, takes `GET /api/queue/next` until it answers 204 (or a vote cap is reached) and votes with
  * `PUT /api/images/:id/votes/me`. All experts run concurrently, so this doubles as an end-to-end load generator.
  *

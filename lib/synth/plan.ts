@@ -4,7 +4,7 @@
  * (seed, scale, bundles), so tests can check the data set's statistics at full scale without rendering it, and
  * renderers on any thread can draw any image independently.
  *
- * Targets come from the paper's section 2.2 (see /work/shared/DOMAIN.md): 714 images in 12 bundles, 562 normal /
+ * Targets come from the paper's section 2.2 (see docs/domain.md, "Images and bundles"): 714 images in 12 bundles, 562 normal /
  * 152 abnormal, widths 1119–1219 (mean 1145), heights 2053–2115 (mean 2072.1), 11 anomaly types.
  */
 import { ANOMALY_CODES, type AnomalyCode } from '../anomaly-types.ts';

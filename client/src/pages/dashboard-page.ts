@@ -22,7 +22,7 @@ const fmt = (x: number | null | undefined, digits = 2) =>
   x == null || Number.isNaN(x) ? '—' : x.toFixed(digits);
 const pct = (x: number | null | undefined) => (x == null ? '—' : (x * 100).toFixed(2));
 
-/** Why a per-bundle balanced accuracy is missing: the bundle lacks a class (DOMAIN.md, Evaluation). */
+/** Why a per-bundle balanced accuracy is missing: the bundle lacks a class (docs/domain.md, "Scores"). */
 function whyMissing(c: Score): string {
   if (c.tp + c.fn === 0) return 'No abnormal image in this bundle: the true-positive rate is undefined.';
   if (c.tn + c.fp === 0) return 'No normal image in this bundle: the true-negative rate is undefined.';

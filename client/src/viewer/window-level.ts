@@ -57,7 +57,7 @@ export function naiveWindow(bitDepth: 8 | 16): Window {
 
 /**
  * Auto window: the 0.5th–99.5th percentile of the image's own histogram. Narrower than method 3 on
- * purpose: method 3's 0.01/99.99 bounds are set by rare bright specks (DOMAIN.md), which leave the coating
+ * purpose: method 3's 0.01/99.99 bounds are set by rare bright specks (docs/domain.md, "Method 3: local bounds"), which leave the coating
  * (most pixels within ~1100 levels) in a narrow band of grey; 0.5/99.5 shows the coating's texture.
  */
 export function autoWindow(b: ImageBounds): Window {

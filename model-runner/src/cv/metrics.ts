@@ -2,7 +2,7 @@
  * Scores of leave-one-bundle-out cross-validation (paper section 3.2). Abnormal is the positive class.
  * Balanced accuracy = (TPR + TNR) / 2 = (TP / (TP + FN) + TN / (TN + FP)) / 2, reported as a fraction 0..1
  * (tables print it as %). The overall score is computed from the counts POOLED over all test bundles — it is not
- * the mean of the per-bundle scores (DOMAIN.md, section 3).
+ * the mean of the per-bundle scores (paper section 3; docs/domain.md, "Scores").
  */
 
 // The scores are part of the API's payload (`crossValidation` of `GET /api/models`), so their types live with

@@ -2,7 +2,7 @@ import { createRandom } from './random.ts';
 
 /**
  * The classifier head of paper section 2.4: the backbone's last fully connected layer (512→1000), then fully
- * connected layers of 512 and 256 units and a 2-way softmax. ReLU between the layers is our reading (DOMAIN.md):
+ * connected layers of 512 and 256 units and a 2-way softmax. ReLU between the layers is our reading (docs/domain.md, "The head"):
  * the paper names no activation.
  */
 export const HEAD_DIMS: readonly number[] = [512, 1000, 512, 256, 2];

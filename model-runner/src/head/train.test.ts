@@ -32,7 +32,7 @@ describe('head training on ONNX Runtime', () => {
     assert.notDeepEqual(a.params[0].weight, c.params[0].weight);
   });
 
-  test('the learning rate starts at 0.001 and drops ×0.1 every 10 epochs (paper 2.4, DOMAIN.md)', async () => {
+  test('the learning rate starts at 0.001 and drops ×0.1 every 10 epochs (paper 2.4, docs/domain.md)', async () => {
     const rates: number[] = [];
     await trainHead(table, labels, all(16), {
       seed: 1,

@@ -22,7 +22,7 @@ export const FLIP_VARIANTS = 4;
 /**
  * Embeddings of images × flip variants, row (image i, variant v) at ((i·variants) + v)·dim. Variant 0 is the
  * unflipped image. With a frozen backbone and flips as the only augmentation, drawing one of the four cached
- * variants per image per epoch is exactly the paper's random flipping (DOMAIN.md, section 2.4).
+ * variants per image per epoch is exactly the paper's random flipping (paper section 2.4; docs/domain.md, "Flips").
  */
 export interface EmbeddingTable {
   vectors: Float32Array;
@@ -32,7 +32,7 @@ export interface EmbeddingTable {
 }
 
 /**
- * Defaults follow paper section 2.4 and DOMAIN.md: 50 epochs, lr 0.001 × 0.1 every 10 epochs, SGD momentum 0.9.
+ * Defaults follow paper section 2.4 and docs/domain.md, "Training schedule": 50 epochs, lr 0.001 × 0.1 every 10 epochs, SGD momentum 0.9.
  * Batch size is unstated in the paper; we use 16 (≈ 41 steps per epoch on ~650 training images): small enough for
  * many updates at lr 0.001, large enough that per-step runtime overhead stays small.
  *

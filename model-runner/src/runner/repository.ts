@@ -9,7 +9,7 @@ import {
   type StretchBounds,
 } from '../../../lib/imaging/conversions.ts';
 
-/** What the runner reads and writes. Functions take the executor first (STYLE.md). */
+/** What the runner reads and writes. Functions take the executor first, so a caller can pass a transaction. */
 type Exec = Kysely<DB> | Transaction<DB>;
 
 export interface ImageRef {
