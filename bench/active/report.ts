@@ -166,18 +166,28 @@ export function chartSvg(summary: Summary, subtitle: string): string {
   });
 }
 
-/** "fused: ResNet-34 embedding (512) + evidence (307) = 819 values per image"; results before issue 13 are paper. */
+/** The ResNet-34 embedding's width (the backbone's pooled features). */
+const EMBEDDING_DIM = 512;
+
+/**
+ * "fused: ResNet-34 embedding (512) + evidence (307 values, each beside its per-bundle normalised copy: 614) =
+ * 1126 values per image"; results before issue 13 are paper.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function featuresInWords(s: any): string {
   const f = s.features;
-  if (!f) return 'paper: the ResNet-34 embedding alone (512 values per image)';
+  if (!f) return `paper: the ResNet-34 embedding alone (${EMBEDDING_DIM} values per image)`;
+  const evidence = (width: number): string =>
+    width === 2 * f.evidence.values
+      ? `evidence (${f.evidence.values} values, each beside its per-bundle normalised copy: ${width})`
+      : `evidence (${width})`;
   switch (f.set) {
     case 'paper':
       return `paper: the ResNet-34 embedding alone (${f.inputDim} values per image)`;
     case 'evidence':
-      return `evidence: the evidence vector alone (${f.inputDim} values per image)`;
+      return `evidence: ${evidence(f.inputDim)} = ${f.inputDim} values per image`;
     default:
-      return `fused: ResNet-34 embedding (${f.inputDim - f.evidence.values}) + evidence (${f.evidence.values}) = ${f.inputDim} values per image`;
+      return `fused: ResNet-34 embedding (${EMBEDDING_DIM}) + ${evidence(f.inputDim - EMBEDDING_DIM)} = ${f.inputDim} values per image`;
   }
 }
 

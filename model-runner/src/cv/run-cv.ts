@@ -44,7 +44,7 @@ export interface CvRunOptions {
   features?: FeatureSet;
   /** Evidence blocks to keep (ablations); all by default. */
   evidenceBlocks?: readonly EvidenceBlock[];
-  /** Add the label-free per-bundle normalised copy of each evidence value (evidence/bundle-normalise.ts). */
+  /** Add the label-free per-bundle normalised copy of each evidence value (evidence/bundle-normalise.ts); the CLI and the runner do by default. */
   bundleNormalise?: boolean;
   log: (message: string) => void;
 }
