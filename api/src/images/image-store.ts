@@ -49,9 +49,11 @@ function tooLarge(maxBytes: number): AppError {
 }
 
 /**
- * How much of an over-limit body is read and discarded before answering 413. Answering while the client is
- * still sending makes most clients report a connection reset instead of the answer; beyond this much we
- * prefer to cut the connection than to keep reading.
+ * How much beyond the limit an over-limit body may run and still be read and discarded before answering 413.
+ * Answering while the client is still sending makes most clients report a connection reset instead of the
+ * answer; beyond this much we prefer to cut the connection than to keep reading. It counts from the limit, not
+ * from zero: a 70 MB file against the 64 MB default is drained whole (counting from zero cut it at 64 MB and the
+ * browser saw a reset instead of the promised 413).
  */
 const DRAIN_LIMIT = 64 * 1024 * 1024;
 const WRITE_BATCH = 1024 * 1024;
@@ -67,7 +69,7 @@ export async function receiveUpload(
   declaredLength: number | null,
 ): Promise<ReceivedUpload> {
   if (declaredLength !== null && declaredLength > maxBytes) {
-    if (declaredLength <= maxBytes + DRAIN_LIMIT) await drain(body);
+    if (declaredLength <= maxBytes + DRAIN_LIMIT) await drain(body, declaredLength);
     throw tooLarge(maxBytes);
   }
   const file = await tempPath(store, 'upload');
@@ -89,7 +91,7 @@ export async function receiveUpload(
       const buf = chunk as Buffer;
       size += buf.length;
       if (size > maxBytes) {
-        await drain(body);
+        await drain(body, DRAIN_LIMIT); // maxBytes are read already
         throw tooLarge(maxBytes);
       }
       hash.update(buf);
@@ -114,12 +116,13 @@ export async function receiveUpload(
   }
 }
 
-async function drain(body: Readable): Promise<void> {
+/** Reads and discards the rest of `body`; more than `limit` bytes of it and the connection is cut instead. */
+async function drain(body: Readable, limit: number): Promise<void> {
   let discarded = 0;
   try {
     for await (const chunk of body) {
       discarded += (chunk as Buffer).length;
-      if (discarded > DRAIN_LIMIT) {
+      if (discarded > limit) {
         body.destroy();
         return;
       }
