@@ -63,6 +63,22 @@ export interface JobRunnerOptions {
 }
 
 /**
+ * The options with their timing defaults. `??` per field, not a spread under the defaults: a caller passing
+ * `pollMs: undefined` (an unset env value, say) would otherwise turn the poll sleep into `setTimeout(undefined)`,
+ * a hot loop of claims.
+ */
+export function withTimingDefaults(
+  options: JobRunnerOptions,
+): JobRunnerOptions & Required<Pick<JobRunnerOptions, 'pollMs' | 'heartbeatMs' | 'staleSeconds'>> {
+  return {
+    ...options,
+    pollMs: options.pollMs ?? 2000,
+    heartbeatMs: options.heartbeatMs ?? 5000,
+    staleSeconds: options.staleSeconds ?? 60,
+  };
+}
+
+/**
  * A job runner after graphile-worker: claims one job at a time, heartbeats while it works, retries
  * failures with backoff, sweeps jobs of dead runners, wakes on NOTIFY (PostgreSQL) or `wake()`
  * (in-process), polls as a fallback, and on stop() finishes or abandons the current job cleanly.
@@ -82,12 +98,7 @@ export class JobRunner {
 
   constructor(options: JobRunnerOptions) {
     this.workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-    this.o = {
-      pollMs: 2000,
-      heartbeatMs: 5000,
-      staleSeconds: 60,
-      ...options,
-    };
+    this.o = withTimingDefaults(options);
   }
 
   /** Wake the loop now (a job was enqueued in this process). */
