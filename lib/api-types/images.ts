@@ -19,6 +19,42 @@ export interface ImageDto {
   stats: { min: number; max: number; p0_01: number; p99_99: number };
   /** The active model's prediction; null before a model, or for experts while model hints are off. */
   prediction: { modelVersion: string; pAbnormal: number } | null;
+  /**
+   * Set while the image is excluded (issue 15): out of the queue, the statistics, the dataset bounds and
+   * training; its votes stay. Null for included images.
+   */
+  excluded: { at: string; by: string; reason: string } | null;
+}
+
+/** One action of an image's exclusion history (`GET /api/images/:id/exclusions`, the audit trail). */
+export interface ExclusionEventDto {
+  id: string;
+  action: 'exclude' | 'restore';
+  /** Required to exclude; null when a restoration gave none. */
+  reason: string | null;
+  by: string;
+  at: string;
+}
+
+/**
+ * `POST /api/images`: the stored image and what the upload did. `duplicate`: these bytes (by SHA-256) were
+ * already stored, as the image returned (whatever bundle or name this request gave).
+ */
+export interface UploadedImageDto extends ImageDto {
+  upload: {
+    duplicate: boolean;
+    /**
+     * Set when the image's 0.01–99.99 % range lies far outside the method-2 bounds in force before it came
+     * (lib/dataset/bounds.ts `FAR_OUTSIDE`): flagged, never absorbed silently.
+     */
+    outsideBounds: {
+      /** The bounds in force before this upload, and whether they were pinned. */
+      before: { lo: number; hi: number; pinned: boolean };
+      /** The bounds in force after it (equal to `before` when pinned). */
+      after: { lo: number; hi: number };
+      message: string;
+    } | null;
+  };
 }
 
 /**
@@ -45,7 +81,10 @@ export interface Page<T> {
 
 export interface BundleDto {
   name: string;
+  /** Included images (excluded ones are counted apart, below). */
   images: number;
+  /** Excluded images of the bundle. */
+  excluded: number;
   /** Images with at least one vote or a lead resolution. */
   labeled: number;
   /** Images whose consensus is decided (`resolved`). */
@@ -70,5 +109,39 @@ export interface DatasetStatsDto {
   /** Summed display histograms: `counts[k]` pixels in `[binEdges[k], binEdges[k+1])`. */
   histogram: { binEdges: number[]; counts: number[] };
   /** The same bounds for every bit depth present (a data set may mix 8- and 16-bit images). */
-  byBitDepth: { bitDepth: BitDepth; images: number; globalMin: number; globalMax: number }[];
+  byBitDepth: DatasetBoundsDto[];
+  /** Excluded images: in none of these figures. */
+  excludedImages: number;
+  /** Whether the bounds in force (globalMin/globalMax) are pinned by a lead rather than computed. */
+  pinned: boolean;
+  /** What the included images give (paper 2.3), pinned or not; null without included images. */
+  computedMin: number | null;
+  computedMax: number | null;
+  /**
+   * The active model and the method-2 bounds it was trained under; `boundsMoved` is true when its method
+   * (2 or 4) reads the bounds and those in force now differ: its predictions were made on other inputs until
+   * it is retrained. Null before the first model.
+   */
+  activeModel: {
+    version: string;
+    method: 1 | 2 | 3 | 4;
+    /** Null for versions trained before the bounds were recorded. */
+    trainedMin: number | null;
+    trainedMax: number | null;
+    boundsMoved: boolean;
+  } | null;
+}
+
+/** Method 2's bounds of one bit depth (`GET /api/dataset/stats`, `PUT /api/dataset/bounds`). */
+export interface DatasetBoundsDto {
+  bitDepth: BitDepth;
+  /** Included images of this bit depth. */
+  images: number;
+  /** The bounds in force. */
+  globalMin: number;
+  globalMax: number;
+  pinned: boolean;
+  /** What the included images give; null when there are none. */
+  computedMin: number | null;
+  computedMax: number | null;
 }

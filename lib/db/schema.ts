@@ -55,6 +55,8 @@ export interface ImagesTable {
   histogram: number[];
   /** No votes and no lead decision yet (consensus unlabeled or none); kept by a trigger (migration 0800). */
   fresh: Generated<boolean>;
+  /** Excluded by a lead or admin: the latest image_exclusions row says so; kept by a trigger (migration 2026-12-04T1700). */
+  excluded: ColumnType<boolean, never, never>;
   created_at: CreatedAt;
 }
 
@@ -163,6 +165,19 @@ export interface ModelVersionsTable {
   features: Generated<string>;
   /** The evidence definition (EVIDENCE_VERSION) for 'evidence' and 'fused'; null for 'paper'. */
   evidence_version: string | null;
+  /**
+   * Method 2's bounds in force when the version was trained, per bit depth (migration 2026-12-04T1700); null for
+   * versions trained before they were recorded.
+   */
+  global_bounds: ColumnType<StoredBounds[] | null, string | null | undefined, never>;
+}
+
+/** One bit depth's method-2 bounds as a model version records them. */
+export interface StoredBounds {
+  bitDepth: 8 | 16;
+  lo: number;
+  hi: number;
+  pinned: boolean;
 }
 
 export interface ModelActivationsTable {
@@ -208,6 +223,17 @@ export interface ImageEvidenceTable {
   created_at: CreatedAt;
 }
 
+/** Append-only: each exclusion and restoration of an image, who and why (migration 2026-12-04T1700). */
+export interface ImageExclusionsTable {
+  id: Id;
+  image_id: string;
+  user_id: string;
+  action: 'exclude' | 'restore';
+  /** Required when excluding; optional when restoring. */
+  reason: string | null;
+  created_at: CreatedAt;
+}
+
 /** Current unusualness of each image (derived; replaced on each refit). */
 export interface ImageUnusualnessTable {
   image_id: string;
@@ -236,6 +262,7 @@ export interface DB {
   embeddings: EmbeddingsTable;
   image_evidence: ImageEvidenceTable;
   image_unusualness: ImageUnusualnessTable;
+  image_exclusions: ImageExclusionsTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -30,6 +30,7 @@ describe('GET /api/bundles keeps voting blind', () => {
     assert.deepEqual(before, {
       name: 'blind',
       images: 2,
+      excluded: 0,
       labeled: 0,
       resolved: 0,
       normal: null,
@@ -46,6 +47,7 @@ describe('GET /api/bundles keeps voting blind', () => {
     assert.deepEqual(await bundle(watcher), {
       name: 'blind',
       images: 2,
+      excluded: 0,
       labeled: 1,
       resolved: 1,
       normal: null,
@@ -57,6 +59,7 @@ describe('GET /api/bundles keeps voting blind', () => {
     assert.deepEqual(await bundle(lead), {
       name: 'blind',
       images: 2,
+      excluded: 0,
       labeled: 1,
       resolved: 1,
       normal: 0,

@@ -1,43 +1,38 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DB } from '../../../lib/db/schema.ts';
+import type { DB, StoredBounds } from '../../../lib/db/schema.ts';
 
 type Exec = Kysely<DB> | Transaction<DB>;
 
-/**
- * Per bit depth: how many images, the smallest 0.01th and the largest 99.99th percentile. These two
- * extremes are all the paper's global-bounds procedure needs (section 2.3), so the bounds always reflect
- * every image in the database: they are recomputed from this aggregate on every use, never stored.
- */
-export async function percentileExtremes(db: Exec) {
-  const rows = await db
-    .selectFrom('images')
-    .select([
-      'bit_depth',
-      (eb) => eb.fn.countAll<string>().as('images'),
-      (eb) => eb.fn.min('p0_01').as('lo'),
-      (eb) => eb.fn.max('p99_99').as('hi'),
-      (eb) => eb.fn.max('id').as('lastId'),
-    ])
-    .groupBy('bit_depth')
-    .execute();
-  return rows.map((r) => ({
-    bitDepth: r.bit_depth,
-    images: Number(r.images),
-    lo: r.lo,
-    hi: r.hi,
-    lastId: String(r.lastId),
-  }));
-}
-
-/** The display histograms of all images of one bit depth, summed bin by bin. */
+/** The display histograms of all included images of one bit depth, summed bin by bin. */
 export async function summedHistogram(db: Exec, bitDepth: 8 | 16): Promise<number[]> {
   const { rows } = await sql<{ bin: number; count: string }>`
     select h.idx::int as bin, sum(h.v)::bigint as count
     from images i cross join lateral unnest(i.histogram) with ordinality as h(v, idx)
-    where i.bit_depth = ${bitDepth}
+    where i.bit_depth = ${bitDepth} and not i.excluded
     group by h.idx
     order by h.idx`.execute(db);
   const counts: number[] = [];
   for (const r of rows) counts[r.bin - 1] = Number(r.count);
   return Array.from(counts, (c) => c ?? 0);
+}
+
+/** How many images are excluded. */
+export async function excludedCount(db: Exec): Promise<number> {
+  const row = await db
+    .selectFrom('images')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('excluded', '=', true)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** The active model version's method and the bounds it was trained under; undefined before the first model. */
+export async function activeModelBounds(
+  db: Exec,
+): Promise<{ id: string; method: 1 | 2 | 3 | 4; global_bounds: StoredBounds[] | null } | undefined> {
+  return db
+    .selectFrom('model_versions as v')
+    .select(['v.id', 'v.method', 'v.global_bounds'])
+    .where('v.id', '=', sql<string>`(select model_version from model_activations order by id desc limit 1)`)
+    .executeTakeFirst();
 }

@@ -24,6 +24,11 @@ test('an empty data set has no bounds and an empty histogram; no bundles, no ima
     images: 0,
     histogram: { binEdges: [], counts: [] },
     byBitDepth: [],
+    excludedImages: 0,
+    pinned: false,
+    computedMin: null,
+    computedMax: null,
+    activeModel: null,
   });
   assert.deepEqual((await app.request('GET', '/api/bundles', { token: app.admin.token })).body, []);
   assert.deepEqual((await app.request('GET', '/api/images', { token: app.admin.token })).body, {
@@ -55,5 +60,15 @@ test('bounds and the summed histogram follow every new image (paper 2.3: 1749 â†
     150,
   );
   assert.equal(s.histogram.counts[Math.floor(27960 / 64)], 1);
-  assert.deepEqual(s.byBitDepth, [{ bitDepth: 16, images: 2, globalMin: 1700, globalMax: 28000 }]);
+  assert.deepEqual(s.byBitDepth, [
+    {
+      bitDepth: 16,
+      images: 2,
+      globalMin: 1700,
+      globalMax: 28000,
+      pinned: false,
+      computedMin: 1700,
+      computedMax: 28000,
+    },
+  ]);
 });

@@ -22,6 +22,10 @@ export interface ImageRow {
   status: ImageStatus;
   model_version: string | null;
   p_abnormal: number | null;
+  /** The latest exclusion while excluded; null otherwise. */
+  excluded_at: Date | null;
+  excluded_by: string | null;
+  excluded_reason: string | null;
 }
 
 export interface ImageFilter {
@@ -34,6 +38,8 @@ export interface ImageFilter {
   bundle?: string;
   status?: ImageStatus;
   sha256?: string;
+  /** Only excluded (true) or only included (false) images; both when absent. */
+  excluded?: boolean;
   /** Only ids greater than this (cursor paging, ascending id order). */
   afterId?: string;
   limit?: number;
@@ -56,6 +62,19 @@ export async function selectImages(
     .leftJoin('predictions as p', (join) =>
       join.onRef('p.image_id', '=', 'i.id').on('p.model_version', '=', modelVersion ?? '0'),
     )
+    // Who excluded it and why: the latest exclusion row, looked up only for excluded images.
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('image_exclusions as x')
+          .innerJoin('users as xu', 'xu.id', 'x.user_id')
+          .select(['x.created_at', 'xu.username', 'x.reason'])
+          .whereRef('x.image_id', '=', 'i.id')
+          .orderBy('x.id', 'desc')
+          .limit(1)
+          .as('x'),
+      (join) => join.on('i.excluded', '=', true),
+    )
     .select([
       'i.id',
       'b.name as bundle',
@@ -73,12 +92,16 @@ export async function selectImages(
       sql<ImageStatus>`coalesce(c.status, 'unlabeled')`.as('status'),
       'p.model_version',
       'p.p_abnormal',
+      'x.created_at as excluded_at',
+      'x.username as excluded_by',
+      'x.reason as excluded_reason',
     ]);
   // One array parameter, not a list: the statement's text does not depend on how many ids.
   if (filter.ids) q = q.where('i.id', '=', sql<string>`any(${filter.ids}::bigint[])`);
   if (filter.idOf) q = q.where('i.id', '=', sql<string>`(${filter.idOf})`);
   if (filter.bundle !== undefined) q = q.where('b.name', '=', filter.bundle);
   if (filter.sha256 !== undefined) q = q.where('i.sha256', '=', filter.sha256);
+  if (filter.excluded !== undefined) q = q.where('i.excluded', '=', filter.excluded);
   if (filter.status !== undefined) q = q.where(sql`coalesce(c.status, 'unlabeled')`, '=', filter.status);
   if (filter.afterId !== undefined) q = q.where('i.id', '>', filter.afterId);
   q = q.orderBy('i.id');

@@ -20,7 +20,10 @@ import {
 } from './image-store.ts';
 import { imagingPool, uploadPool, withKeyLock } from './imaging.ts';
 import * as repo from './images.repository.ts';
-import type { ImageDto } from '../../../lib/api-types/images.ts';
+import type { ImageDto, UploadedImageDto } from '../../../lib/api-types/images.ts';
+import { farOutside, readDatasetBounds, type DatasetBounds } from '../../../lib/dataset/bounds.ts';
+import type { PercentileBounds } from '../../../lib/imaging/conversions.ts';
+import type { BitDepth } from '../../../lib/imaging/gray-image.ts';
 
 function toDto(r: repo.ImageRow): ImageDto {
   return {
@@ -38,6 +41,10 @@ function toDto(r: repo.ImageRow): ImageDto {
     prediction:
       r.model_version !== null && r.p_abnormal !== null
         ? { modelVersion: r.model_version, pAbnormal: r.p_abnormal }
+        : null,
+    excluded:
+      r.excluded_at !== null
+        ? { at: r.excluded_at.toISOString(), by: r.excluded_by ?? '', reason: r.excluded_reason ?? '' }
         : null,
   };
 }
@@ -76,13 +83,14 @@ export async function uploadImage(
   input: { bundle: string; name: string },
   body: Readable,
   declaredLength: number | null,
-): Promise<{ created: boolean; image: ImageDto }> {
+): Promise<{ created: boolean; image: UploadedImageDto }> {
   const store = imageStore(services.config.dataDir);
   const upload = await receiveUpload(store, body, services.config.maxUploadBytes, declaredLength);
   const existing = async (id: string) => {
     // Same bytes (verified by their hash): if the stored file went missing, this upload restores it.
     if ((await fileSize(store.imagePath(upload.sha256))) === null) await publish(store, upload);
-    return { created: false, image: await getImage(services, user, id) };
+    const image = await getImage(services, user, id);
+    return { created: false, image: { ...image, upload: { duplicate: true, outsideBounds: null } } };
   };
   try {
     const known = await repo.imageIdBySha(services.db, upload.sha256);
@@ -105,6 +113,7 @@ export async function uploadImage(
       throw err;
     }
     const { stats } = info;
+    const boundsBefore = (await readDatasetBounds(services.db)).find((g) => g.bitDepth === info.bitDepth);
 
     return await withKeyLock(upload.sha256, async () => {
       const raced = await repo.imageIdBySha(services.db, upload.sha256);
@@ -134,7 +143,11 @@ export async function uploadImage(
           return id;
         });
         services.logger.info({ imageId: id, sha256: upload.sha256, bundle: input.bundle }, 'image stored');
-        return { created: true, image: await getImage(services, user, id) };
+        const outsideBounds = boundsBefore
+          ? await outsideBoundsReport(services, stats, info.bitDepth, boundsBefore)
+          : null;
+        const image = await getImage(services, user, id);
+        return { created: true, image: { ...image, upload: { duplicate: false, outsideBounds } } };
       } catch (err) {
         if (published) await rm(store.imagePath(upload.sha256), { force: true });
         if (err instanceof AlreadyStored) {
@@ -147,6 +160,33 @@ export async function uploadImage(
   } finally {
     await rm(upload.path, { force: true }); // a no-op once published (renamed away)
   }
+}
+
+/**
+ * The upload report's flag (issue 15): an image whose 0.01–99.99 % range lies far outside the method-2 bounds in
+ * force before it came is named, with what it did to the bounds — nothing when they are pinned, else how far they
+ * moved — so a wrong upload is not absorbed silently. Null for an image within them.
+ */
+async function outsideBoundsReport(
+  services: Services,
+  stats: PercentileBounds,
+  bitDepth: BitDepth,
+  before: DatasetBounds,
+): Promise<UploadedImageDto['upload']['outsideBounds']> {
+  if (!farOutside(stats, before.inForce)) return null;
+  const now =
+    (await readDatasetBounds(services.db)).find((g) => g.bitDepth === bitDepth)?.inForce ?? before.inForce;
+  const range = `its values ${stats.p0_01}–${stats.p99_99} (0.01–99.99 %) lie far outside the method-2 bounds ${before.inForce.lo}–${before.inForce.hi}`;
+  const message = before.pinned
+    ? `${range}, which are pinned and stay; exclude the image if it does not belong to the data set`
+    : now.lo === before.inForce.lo && now.hi === before.inForce.hi
+      ? `${range}; the bounds did not move`
+      : `${range}: the bounds moved to ${now.lo}–${now.hi} for every image; exclude the image or pin the bounds to keep ${before.inForce.lo}–${before.inForce.hi}`;
+  return {
+    before: { lo: before.inForce.lo, hi: before.inForce.hi, pinned: before.pinned !== null },
+    after: { lo: now.lo, hi: now.hi },
+    message,
+  };
 }
 
 export async function getImage(services: Services, user: AuthUser, id: string): Promise<ImageDto> {

@@ -82,6 +82,8 @@ describe('uploading images', () => {
         status: 'unlabeled',
         stats: { min: 1700, max: 27960, p0_01: 1700, p99_99: 1700 + 9998 },
         prediction: null,
+        excluded: null,
+        upload: { duplicate: false, outsideBounds: null },
       },
     );
     assert.equal(stats.p99_99, 11698);
@@ -462,6 +464,7 @@ describe('previews and the data set', () => {
     assert.deepEqual(paging1, {
       name: 'paging-1',
       images: 3,
+      excluded: 0,
       labeled: 1,
       resolved: 0,
       normal: null, // verdict counts are for leads and admins: voting is blind (bundles.test.ts)

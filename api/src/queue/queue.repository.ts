@@ -33,8 +33,8 @@ function underLeased(userId: Operand, need: RawBuilder<number>) {
 }
 
 /**
- * "Open for this expert": image `i` (with its consensus row `c`) still needs votes, the expert has not
- * voted on it, and it is not leased to as many other experts as the votes it still needs.
+ * "Open for this expert": image `i` (with its consensus row `c`) is not excluded, still needs votes, the expert
+ * has not voted on it, and it is not leased to as many other experts as the votes it still needs.
  *
  * The claim function `platina_claim` (migrations/…_queue_claim.ts) re-checks the same predicate in
  * PostgreSQL; queue/claim-function.test.ts fails when the two texts differ, so a change here needs a
@@ -43,7 +43,8 @@ function underLeased(userId: Operand, need: RawBuilder<number>) {
 export function openFor(userId: Operand, votesRequired: Operand) {
   const need = needed(votesRequired);
   return sql<boolean>`(
-    ${need} > 0
+    not i.excluded
+    and ${need} > 0
     and not exists (select 1 from votes v where v.image_id = i.id and v.user_id = ${userId})
     and ${underLeased(userId, need)}
   )`;
@@ -57,7 +58,7 @@ export function openFor(userId: Operand, votesRequired: Operand) {
  */
 function openFreshFor(userId: string, votesRequired: number) {
   const need = sql<number>`${votesRequired}::int`;
-  return sql<boolean>`(${need} > 0 and ${underLeased(userId, need)})`;
+  return sql<boolean>`(not i.excluded and ${need} > 0 and ${underLeased(userId, need)})`;
 }
 
 /** The orderings of the queue, best first; each a list of image ids that are open for the expert. */
@@ -195,8 +196,8 @@ export function claimFirstOpen(
 
 /**
  * The labeling page's progress: votes the expert cast today (UTC, each image once, re-votes included only
- * once) and images still open for them — they need votes and the expert has not voted on them (leases
- * of others are ignored: a leased image still counts as work left).
+ * once) and images still open for them — not excluded, they need votes and the expert has not voted on them
+ * (leases of others are ignored: a leased image still counts as work left).
  */
 export async function progressFor(
   db: Exec,
@@ -214,7 +215,7 @@ export async function progressFor(
     .leftJoin('image_consensus as c', 'c.image_id', 'i.id')
     .select(sql<string>`count(*)`.as('n'))
     .where(
-      sql<boolean>`${needed(votesRequired)} > 0
+      sql<boolean>`not i.excluded and ${needed(votesRequired)} > 0
         and not exists (select 1 from votes v where v.image_id = i.id and v.user_id = ${userId})`,
     )
     .executeTakeFirstOrThrow();

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DB, ImageStatus, Verdict } from '../../../lib/db/schema.ts';
+import type { DB, ImageStatus, StoredBounds, Verdict } from '../../../lib/db/schema.ts';
+import { boundsInForce } from '../../../lib/dataset/bounds.ts';
 import {
-  globalBounds,
   localBounds,
   type Conversion,
   type Method,
@@ -35,7 +35,7 @@ const imageColumns = [
   'i.p99_99',
 ] as const;
 
-/** Images with a resolved consensus label (the training set), in id order. */
+/** Included images with a resolved consensus label (the training set), in id order; excluded ones never train. */
 export async function resolvedImages(db: Exec): Promise<LabeledImage[]> {
   const rows = await db
     .selectFrom('image_consensus as c')
@@ -43,17 +43,19 @@ export async function resolvedImages(db: Exec): Promise<LabeledImage[]> {
     .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
     .select([...imageColumns, 'c.verdict', 'c.anomalies'])
     .where('c.status', '=', 'resolved')
+    .where('i.excluded', '=', false)
     .orderBy('i.id')
     .execute();
   return rows.map((r) => ({ ...r, verdict: r.verdict!, anomalies: [...r.anomalies].sort() }));
 }
 
-/** Images by id (all when `ids` is absent), in id order. */
+/** Included images by id (all included ones when `ids` is absent), in id order: excluded images are not scored. */
 export async function imagesById(db: Exec, ids?: readonly string[]): Promise<ImageRef[]> {
   let q = db
     .selectFrom('images as i')
     .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
     .select(imageColumns)
+    .where('i.excluded', '=', false)
     .orderBy('i.id');
   if (ids) {
     if (ids.length === 0) return [];
@@ -71,17 +73,8 @@ export function labelSnapshotHash(labels: readonly LabeledImage[]): string {
   return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 
-/** Method 2's dataset-wide bounds per bit depth (paper 2.3), from every image's percentiles. */
-export async function datasetBounds(db: Exec): Promise<Map<8 | 16, StretchBounds>> {
-  const rows = await db
-    .selectFrom('images')
-    .select(['bit_depth', (eb) => eb.fn.min('p0_01').as('lo'), (eb) => eb.fn.max('p99_99').as('hi')])
-    .groupBy('bit_depth')
-    .execute();
-  const out = new Map<8 | 16, StretchBounds>();
-  for (const r of rows) out.set(r.bit_depth, globalBounds([{ p0_01: r.lo, p99_99: r.hi }], r.bit_depth)!);
-  return out;
-}
+/** Method 2's dataset-wide bounds in force per bit depth (paper 2.3; pinned or from included images: lib/dataset/bounds.ts). */
+export const datasetBounds = boundsInForce;
 
 /** The conversion of one image for a method (paper 2.3). */
 export function conversionFor(
@@ -125,6 +118,8 @@ export interface ModelVersionRow {
   features: string;
   /** EVIDENCE_VERSION of the evidence it saw; null for 'paper'. */
   evidence_version: string | null;
+  /** Method 2's bounds in force when it was trained (null: trained before they were recorded). */
+  global_bounds: StoredBounds[] | null;
 }
 
 /** The active model version (latest activation), or undefined before the first. */
@@ -156,8 +151,12 @@ export async function findVersion(db: Exec, id: string): Promise<ModelVersionRow
 
 export async function insertVersion(
   tx: Transaction<DB>,
-  v: Omit<ModelVersionRow, 'id' | 'created_at' | 'settings' | 'cross_validation' | 'features'> & {
+  v: Omit<
+    ModelVersionRow,
+    'id' | 'created_at' | 'settings' | 'cross_validation' | 'features' | 'global_bounds'
+  > & {
     features?: string;
+    global_bounds?: StoredBounds[] | null;
     settings: unknown;
     cross_validation: unknown;
   },
@@ -167,6 +166,7 @@ export async function insertVersion(
     .values({
       ...v,
       settings: JSON.stringify(v.settings),
+      global_bounds: v.global_bounds ? JSON.stringify(v.global_bounds) : null,
       cross_validation: v.cross_validation === null ? null : JSON.stringify(v.cross_validation),
     })
     .returning('id')
@@ -245,11 +245,11 @@ export async function consensusOf(db: Exec, ids?: readonly string[]): Promise<Ma
   return new Map(rows.map((r) => [r.image_id, r]));
 }
 
-/** Resolved labels per bundle (the coverage term of the priority). */
+/** Resolved labels of included images per bundle (the coverage term of the priority). */
 export async function labeledPerBundle(db: Exec): Promise<[string, number][]> {
   const rows = await db
     .selectFrom('bundles as b')
-    .leftJoin('images as i', 'i.bundle_id', 'b.id')
+    .leftJoin('images as i', (j) => j.onRef('i.bundle_id', '=', 'b.id').on('i.excluded', '=', false))
     .leftJoin('image_consensus as c', (j) =>
       j.onRef('c.image_id', '=', 'i.id').on('c.status', '=', 'resolved'),
     )

@@ -53,6 +53,7 @@ export class Scheduler {
     const rows = await db
       .selectFrom('images as i')
       .select('i.id')
+      .where('i.excluded', '=', false) // nor given evidence (repository.imagesById)
       .where(({ not, exists, selectFrom }) =>
         not(
           exists(
@@ -220,6 +221,7 @@ export class Scheduler {
       const rows = await db
         .selectFrom('images as i')
         .select('i.id')
+        .where('i.excluded', '=', false) // excluded images are neither embedded nor scored (repository.imagesById)
         .where(({ not, exists, selectFrom }) =>
           not(
             exists(
@@ -241,6 +243,7 @@ export class Scheduler {
       const rows = await db
         .selectFrom('images as i')
         .select('i.id')
+        .where('i.excluded', '=', false) // excluded images are neither embedded nor scored (repository.imagesById)
         .where(({ not, exists, selectFrom }) =>
           not(
             exists(

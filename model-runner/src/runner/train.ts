@@ -15,6 +15,7 @@ import { EVIDENCE_VERSION } from '../evidence/extract.ts';
 import { composeFeatures, usesEmbedding, usesEvidence, type FeatureSet } from '../evidence/features.ts';
 import { bundleNormalisedEvidence } from './bundle-evidence.ts';
 import { encodeHead } from './head-codec.ts';
+import { readDatasetBounds, storedBounds } from '../../../lib/dataset/bounds.ts';
 import * as repo from './repository.ts';
 import type { RunnerResources } from './resources.ts';
 
@@ -99,7 +100,9 @@ async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
   const snapshot = repo.labelSnapshotHash(labels);
   const bundles = labels.map((l) => l.bundle);
   const bundleCount = new Set(bundles).size;
-  const bounds = await repo.datasetBounds(res.db);
+  // The bounds in force now, recorded with the version: the screens compare them with later ones (issue 15).
+  const boundsNow = await readDatasetBounds(res.db);
+  const bounds = new Map(boundsNow.map((g) => [g.bitDepth, g.inForce]));
   const backbone = await res.backbone();
   const y = Uint8Array.from(labels, (l) => (l.verdict === 'abnormal' ? 1 : 0));
 
@@ -234,6 +237,7 @@ async function train(res: RunnerResources, ctx: JobContext<TrainPayload>) {
       settings: { ...settings, auto: p.auto, comparison, baseline: active?.id ?? null },
       features,
       evidence_version: evidenceVersion,
+      global_bounds: storedBounds(boundsNow),
       label_snapshot_hash: snapshot,
       trained_on_images: labels.length,
       trained_on_bundles: bundleCount,
