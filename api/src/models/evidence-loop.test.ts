@@ -142,6 +142,30 @@ describe('evidence, unusualness and fused models', () => {
     assert.equal(next.body.id, defect);
   });
 
+  test("before any model the lead sees the queue's order with each image's reason; an expert may not", async () => {
+    const r = await app.request('GET', '/api/queue/upcoming?limit=5', { token: lead.token });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.modelVersion, null);
+    assert.equal(r.body.items.length, 5);
+    const [first] = r.body.items;
+    assert.equal(first.image.id, defect, 'the image the queue serves first');
+    assert.equal(first.source, 'unusualness');
+    assert.match(first.reason, /^looks unusual: top \d+ % in B1, strongest in /);
+    const scores = r.body.items.map((i: { score: number }) => i.score);
+    assert.deepEqual(
+      scores,
+      [...scores].sort((a, b) => b - a),
+      'most unusual first',
+    );
+    const expert = await app.user('expert');
+    const refused = await app.request('GET', '/api/queue/upcoming', { token: expert.token });
+    assert.equal(refused.status, 403);
+    const bad = await app.request('GET', '/api/queue/upcoming?limit=0', { token: lead.token });
+    assert.equal(bad.status, 422, bad.text);
+    assert.equal(bad.headers.get('content-type'), 'application/problem+json');
+    assert.match(bad.body.detail, /limit/);
+  });
+
   test("a fused version records its features, scores every image, and its head's input is embedding + evidence", async () => {
     for (const [k, id] of ids.entries()) {
       const r = await app.request('PUT', `/api/images/${id}/resolution`, {

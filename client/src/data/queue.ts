@@ -1,5 +1,5 @@
 import type { ApiClient } from './api-client.ts';
-import type { QueueImageDto, QueueStats } from '../../../lib/api-types/queue.ts';
+import type { QueueImageDto, QueueStats, UpcomingQueue } from '../../../lib/api-types/queue.ts';
 
 export type { QueueStats };
 
@@ -16,3 +16,7 @@ export const nextInQueue = (api: ApiClient, exclude: string[] = [], signal?: Abo
 /** Progress for the labeling page; null when it could not be read (the page then shows none). */
 export const queueStats = (api: ApiClient, signal?: AbortSignal) =>
   api.get<QueueStats>('/api/queue/stats', { signal }).catch(() => null);
+
+/** `GET /api/queue/upcoming` (lead, admin): the queue's next images and why each stands where it does. */
+export const upcomingQueue = (api: ApiClient, limit: number, signal?: AbortSignal) =>
+  api.get<UpcomingQueue>('/api/queue/upcoming', { query: { limit }, signal });

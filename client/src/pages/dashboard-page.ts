@@ -13,6 +13,7 @@ import type { JobDto } from '../../../lib/api-types/jobs.ts';
 import type { ModelDto, Score } from '../../../lib/api-types/models.ts';
 import { nameOf } from '../data/users.ts';
 import { table1 } from '../data/table1.ts';
+import '../components/upcoming-queue.ts';
 import '../components/dataset-histogram.ts';
 import '../components/bar-chart.ts';
 import type { BarGroup } from '../components/bar-chart.ts';
@@ -178,6 +179,15 @@ export class DashboardPage extends LitElement {
               : html`<p class="muted">No images yet. An admin can load the demo from the Admin page.</p>`
           }
         </section>
+        ${
+          // The queue's order with its reasons: leads and admins (the API refuses experts, who vote blind).
+          verdicts && d.bundles.length
+            ? html`<section class="card wide">
+                <h2>Next in the queue, and why</h2>
+                <upcoming-queue .limit=${10}></upcoming-queue>
+              </section>`
+            : nothing
+        }
         ${this.renderAgreement(
           d.bundles.map((b) => b.name),
           d.types,
