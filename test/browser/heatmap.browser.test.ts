@@ -238,6 +238,41 @@ describe('the heatmap overlay', () => {
     await page.context().close();
   });
 
+  test(
+    'before any model the lead’s dashboard lists the queue’s next images with their reasons',
+    T,
+    async () => {
+      // What the runner's evidence job writes for a fresh upload (model-runner/src/evidence/unusualness.ts).
+      const id = (await app.request('GET', '/api/images?bundle=H1', { token: app.admin.token })).body.items[0]
+        .id;
+      await app.server.services.db
+        .insertInto('image_unusualness')
+        .values({
+          image_id: id,
+          version: 'evidence-1',
+          score: 9.5,
+          bundle_percentile: 100,
+          reason: 'looks unusual: top 1 % in H1, strongest in residual energy (7.0 × the normal spread)',
+        })
+        .execute();
+      const lead = await app.user('lead');
+      const { page, problems } = await openAs(lead, '/dashboard');
+      await page.locator('platina-app nav a', { hasText: 'Dashboard' }).click();
+      const card = page.locator('upcoming-queue');
+      const row = card.locator('tr', { hasText: 'heat-1.tif' });
+      await row.waitFor();
+      assert.match(
+        (await row.innerText()).replace(/\s+/g, ' '),
+        /unusual \(no labels needed\): looks unusual: top 1 % in H1, strongest in residual energy/,
+      );
+      assert.match(await card.locator('p').first().innerText(), /No model yet/);
+      await row.locator('heatmap-thumb canvas').waitFor();
+      await screenshot(page, 'dashboard-upcoming');
+      assert.deepEqual(problems.errors, []);
+      await page.context().close();
+    },
+  );
+
   test('the lead’s review queue shows a heatmap thumbnail beside an item that has one', T, async () => {
     const settings = await app.request('PUT', '/api/settings', {
       token: app.admin.token,

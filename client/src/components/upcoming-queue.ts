@@ -5,6 +5,7 @@ import { Task } from '@lit/task';
 import { apiContext } from '../context.ts';
 import type { ApiClient } from '../data/api-client.ts';
 import { upcomingQueue } from '../data/queue.ts';
+import { base } from '../styles.ts';
 import type { UpcomingSource } from '../../../lib/api-types/queue.ts';
 import './heatmap-thumb.ts';
 
@@ -23,28 +24,17 @@ const SOURCE: Record<UpcomingSource, string> = {
  */
 @customElement('upcoming-queue')
 export class UpcomingQueueCard extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-    }
-    table {
-      border-collapse: collapse;
-      width: 100%;
-    }
-    td,
-    th {
-      text-align: left;
-      padding: 0.25rem 0.5rem;
-      border-bottom: 1px solid #2c2f36;
-      vertical-align: middle;
-    }
-    td.reason {
-      color: #c8ccd4;
-    }
-    .muted {
-      color: #8a8f98;
-    }
-  `;
+  static override styles = [
+    base,
+    css`
+      :host {
+        display: block;
+      }
+      td {
+        vertical-align: middle;
+      }
+    `,
+  ];
 
   @consume({ context: apiContext }) private api!: ApiClient;
   @property({ type: Number }) limit = 10;
@@ -90,7 +80,7 @@ export class UpcomingQueueCard extends LitElement {
                         <td>${i + 1}</td>
                         <td>${it.image.name}</td>
                         <td>${it.image.bundle}</td>
-                        <td class="reason"><span class="muted">${SOURCE[it.source]}:</span> ${it.reason}</td>
+                        <td><span class="muted">${SOURCE[it.source]}:</span> ${it.reason}</td>
                         <td><heatmap-thumb .imageId=${it.image.id}></heatmap-thumb></td>
                       </tr>`,
                   )}
