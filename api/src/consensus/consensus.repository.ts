@@ -288,20 +288,22 @@ export function insertResolution(
     .executeTakeFirstOrThrow();
 }
 
-/** Every current vote (latest per voter and image) of every image, or of one bundle. */
-export function allCurrentVotes(db: Exec, bundle?: string) {
+/**
+ * Every current vote (latest per voter and image) of every image, or of one bundle. `includedOnly`: of included
+ * images only — what statistics read; the consensus itself is kept for excluded images too (their votes stay).
+ */
+export function allCurrentVotes(db: Exec, opts: { bundle?: string; includedOnly?: boolean } = {}) {
   let q = db
     .selectFrom('votes as v')
+    .innerJoin('images as i', 'i.id', 'v.image_id')
     .select(['v.image_id', 'v.user_id', 'v.verdict', 'v.anomalies'])
     .distinctOn(['v.image_id', 'v.user_id'])
     .orderBy('v.image_id')
     .orderBy('v.user_id')
     .orderBy('v.id', 'desc');
-  if (bundle !== undefined) {
-    q = q
-      .innerJoin('images as i', 'i.id', 'v.image_id')
-      .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
-      .where('b.name', '=', bundle);
+  if (opts.includedOnly) q = q.where('i.excluded', '=', false);
+  if (opts.bundle !== undefined) {
+    q = q.innerJoin('bundles as b', 'b.id', 'i.bundle_id').where('b.name', '=', opts.bundle);
   }
   return q.execute();
 }

@@ -6,34 +6,53 @@ export const PAGE = 1000;
 
 /** One page of labels: every image with its consensus and the active model's prediction, by image id. */
 export function labelsPage(db: Kysely<DB>, afterId: string, modelVersion: string | null) {
-  return db
-    .selectFrom('images as i')
-    .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
-    .leftJoin('image_consensus as c', 'c.image_id', 'i.id')
-    .leftJoin('users as u', 'u.id', 'c.resolved_by')
-    .leftJoin('predictions as p', (j) =>
-      j.onRef('p.image_id', '=', 'i.id').on('p.model_version', '=', modelVersion ?? '0'),
-    )
-    .select([
-      'i.id',
-      'b.name as bundle',
-      'i.name',
-      'i.sha256',
-      'c.status',
-      'c.verdict',
-      'c.method',
-      'c.anomalies',
-      'c.normal_votes',
-      'c.abnormal_votes',
-      'u.username as resolved_by',
-      'c.resolved_at',
-      'p.p_abnormal',
-      'p.model_version',
-    ])
-    .where('i.id', '>', afterId)
-    .orderBy('i.id')
-    .limit(PAGE)
-    .execute();
+  return (
+    db
+      .selectFrom('images as i')
+      .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
+      .leftJoin('image_consensus as c', 'c.image_id', 'i.id')
+      .leftJoin('users as u', 'u.id', 'c.resolved_by')
+      .leftJoin('predictions as p', (j) =>
+        j.onRef('p.image_id', '=', 'i.id').on('p.model_version', '=', modelVersion ?? '0'),
+      )
+      // The exclusion in force (the latest exclusion row of an excluded image).
+      .leftJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('image_exclusions as x')
+            .innerJoin('users as xu', 'xu.id', 'x.user_id')
+            .select(['x.created_at', 'xu.username', 'x.reason'])
+            .whereRef('x.image_id', '=', 'i.id')
+            .orderBy('x.id', 'desc')
+            .limit(1)
+            .as('x'),
+        (join) => join.on('i.excluded', '=', true),
+      )
+      .select([
+        'i.id',
+        'b.name as bundle',
+        'i.name',
+        'i.sha256',
+        'c.status',
+        'c.verdict',
+        'c.method',
+        'c.anomalies',
+        'c.normal_votes',
+        'c.abnormal_votes',
+        'u.username as resolved_by',
+        'c.resolved_at',
+        'p.p_abnormal',
+        'p.model_version',
+        'i.excluded',
+        'x.created_at as excluded_at',
+        'x.username as excluded_by',
+        'x.reason as exclusion_reason',
+      ])
+      .where('i.id', '>', afterId)
+      .orderBy('i.id')
+      .limit(PAGE)
+      .execute()
+  );
 }
 
 /** One page of the vote history, by vote id; `current` marks each voter's latest vote on the image. */
@@ -62,6 +81,30 @@ export function votesPage(db: Kysely<DB>, afterId: string) {
     ])
     .where('v.id', '>', afterId)
     .orderBy('v.id')
+    .limit(PAGE)
+    .execute();
+}
+
+/** One page of the exclusion history (every exclude and restore, who and why), by row id. */
+export function exclusionsPage(db: Kysely<DB>, afterId: string) {
+  return db
+    .selectFrom('image_exclusions as x')
+    .innerJoin('images as i', 'i.id', 'x.image_id')
+    .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
+    .innerJoin('users as u', 'u.id', 'x.user_id')
+    .select([
+      'x.id',
+      'x.image_id',
+      'b.name as bundle',
+      'i.name',
+      'i.sha256',
+      'x.action',
+      'x.reason',
+      'u.username',
+      'x.created_at',
+    ])
+    .where('x.id', '>', afterId)
+    .orderBy('x.id')
     .limit(PAGE)
     .execute();
 }

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { allow } from '../http/roles.ts';
-import { labelsCsv, labelsJson, votesCsv } from './exports.service.ts';
+import { exclusionsCsv, labelsCsv, labelsJson, votesCsv } from './exports.service.ts';
 
 const attachment = (name: string) => `attachment; filename="${name}"`;
 
@@ -19,4 +19,9 @@ export const exportsRoutes = new Router({ prefix: '/api/exports' })
     ctx.type = 'text/csv; charset=utf-8';
     ctx.set('Content-Disposition', attachment('votes.csv'));
     ctx.body = votesCsv(ctx.services);
+  })
+  .get('/exclusions.csv', allow('lead', 'admin'), async (ctx) => {
+    ctx.type = 'text/csv; charset=utf-8';
+    ctx.set('Content-Disposition', attachment('exclusions.csv'));
+    ctx.body = exclusionsCsv(ctx.services);
   });

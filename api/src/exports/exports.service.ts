@@ -25,6 +25,23 @@ export const LABEL_COLUMNS = [
   'resolved_at',
   'p_abnormal',
   'model_version',
+  'excluded',
+  'excluded_at',
+  'excluded_by',
+  'exclusion_reason',
+] as const;
+
+/** The exclusion history (`exclusions.csv`): every exclude and restore action. */
+export const EXCLUSION_COLUMNS = [
+  'event_id',
+  'image_id',
+  'bundle',
+  'name',
+  'sha256',
+  'action',
+  'reason',
+  'username',
+  'created_at',
 ] as const;
 
 export const VOTE_COLUMNS = [
@@ -61,6 +78,9 @@ function labelRecord(r: LabelRow) {
     resolvedAt: r.resolved_at?.toISOString() ?? null,
     pAbnormal: r.p_abnormal,
     modelVersion: r.model_version,
+    excluded: r.excluded_at
+      ? { at: r.excluded_at.toISOString(), by: r.excluded_by, reason: r.exclusion_reason }
+      : null,
   };
 }
 
@@ -123,6 +143,10 @@ export async function labelsCsv(services: Services): Promise<Readable> {
               l.resolvedAt,
               l.pAbnormal,
               l.modelVersion,
+              r.excluded,
+              l.excluded?.at,
+              l.excluded?.by,
+              l.excluded?.reason,
             ]);
           })
           .join('');
@@ -169,6 +193,31 @@ export function votesCsv(services: Services): Readable {
               r.created_at,
               r.current,
               r.anomaly_hint && sortAnomalies(r.anomaly_hint).join(';'),
+            ]),
+          )
+          .join('');
+      }
+    })(),
+  );
+}
+
+export function exclusionsCsv(services: Services): Readable {
+  return Readable.from(
+    (async function* () {
+      yield csvLine([...EXCLUSION_COLUMNS]);
+      for await (const rows of pages((after) => repo.exclusionsPage(services.db, after))) {
+        yield rows
+          .map((r) =>
+            csvLine([
+              r.id,
+              r.image_id,
+              r.bundle,
+              r.name,
+              r.sha256,
+              r.action,
+              r.reason,
+              r.username,
+              r.created_at,
             ]),
           )
           .join('');

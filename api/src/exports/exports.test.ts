@@ -103,6 +103,7 @@ describe('exports', () => {
       resolvedAt: body[0].resolvedAt,
       pAbnormal: null,
       modelVersion: null,
+      excluded: null,
     });
   });
 

@@ -2,7 +2,15 @@ import { createReadStream } from 'node:fs';
 import Router from '@koa/router';
 import { allow, userOf } from '../http/roles.ts';
 import { inputOf, validate } from '../http/validate.ts';
-import { ImageParams, ListInput, PreviewInput, UploadInput } from './images.schema.ts';
+import {
+  ExcludeInput,
+  ImageParams,
+  ListInput,
+  PreviewInput,
+  RestoreInput,
+  UploadInput,
+} from './images.schema.ts';
+import { excludeImage, listExclusions, restoreImage } from './exclusions.service.ts';
 import { getImage, listImages, previewImage, rawImage, uploadImage } from './images.service.ts';
 import { getHeatmap } from './heatmap.service.ts';
 
@@ -30,6 +38,17 @@ export const imagesRoutes = new Router({ prefix: '/api/images' })
   // Blind like the prediction: the service answers 403 to an expert before voting unless model hints are on.
   .get('/:id/heatmap', allow(...READERS), validate(ImageParams), async (ctx) => {
     ctx.body = await getHeatmap(ctx.services, userOf(ctx), inputOf(ctx, ImageParams).params.id);
+  })
+  .put('/:id/exclusion', allow('lead', 'admin'), validate(ExcludeInput), async (ctx) => {
+    const { params, body } = inputOf(ctx, ExcludeInput);
+    ctx.body = await excludeImage(ctx.services, userOf(ctx), params.id, body.reason);
+  })
+  .delete('/:id/exclusion', allow('lead', 'admin'), validate(RestoreInput), async (ctx) => {
+    const { params, query } = inputOf(ctx, RestoreInput);
+    ctx.body = await restoreImage(ctx.services, userOf(ctx), params.id, query.reason || null);
+  })
+  .get('/:id/exclusions', allow('lead', 'admin'), validate(ImageParams), async (ctx) => {
+    ctx.body = await listExclusions(ctx.services, inputOf(ctx, ImageParams).params.id);
   })
   .get('/:id/raw', allow(...READERS), validate(ImageParams), async (ctx) => {
     const raw = await rawImage(ctx.services, inputOf(ctx, ImageParams).params.id);

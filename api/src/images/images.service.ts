@@ -222,7 +222,14 @@ export function decodeCursor(cursor: string): string | null {
 export async function listImages(
   services: Services,
   user: AuthUser,
-  query: { bundle?: string; status?: ImageStatus; limit: number; cursor?: string },
+  query: {
+    bundle?: string;
+    status?: ImageStatus;
+    sha256?: string;
+    excluded?: boolean;
+    limit: number;
+    cursor?: string;
+  },
 ): Promise<{ items: ImageDto[]; nextCursor: string | null }> {
   let afterId: string | undefined;
   if (query.cursor !== undefined) {
@@ -232,7 +239,14 @@ export async function listImages(
   }
   const rows = await repo.selectImages(
     services.db,
-    { bundle: query.bundle, status: query.status, afterId, limit: query.limit + 1 },
+    {
+      bundle: query.bundle,
+      status: query.status,
+      sha256: query.sha256,
+      excluded: query.excluded,
+      afterId,
+      limit: query.limit + 1,
+    },
     await visibleModel(services, user),
   );
   const items = rows.slice(0, query.limit).map(toDto);

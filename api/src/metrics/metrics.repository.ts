@@ -3,17 +3,16 @@ import type { DB } from '../../../lib/db/schema.ts';
 
 type Exec = Kysely<DB> | Transaction<DB>;
 
-/** Resolved images (any method) with their consensus verdict, optionally of one bundle. */
+/** Resolved included images (any method) with their consensus verdict, optionally of one bundle. */
 export function resolvedVerdicts(db: Exec, bundle?: string) {
   let q = db
     .selectFrom('image_consensus as c')
+    .innerJoin('images as i', 'i.id', 'c.image_id')
     .select(['c.image_id', 'c.verdict'])
-    .where('c.status', '=', 'resolved');
+    .where('c.status', '=', 'resolved')
+    .where('i.excluded', '=', false);
   if (bundle !== undefined) {
-    q = q
-      .innerJoin('images as i', 'i.id', 'c.image_id')
-      .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
-      .where('b.name', '=', bundle);
+    q = q.innerJoin('bundles as b', 'b.id', 'i.bundle_id').where('b.name', '=', bundle);
   }
   return q.execute();
 }

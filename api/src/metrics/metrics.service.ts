@@ -13,7 +13,7 @@ import * as repo from './metrics.repository.ts';
 import type { AgreementDto } from '../../../lib/api-types/metrics.ts';
 
 /**
- * Agreement over the current votes (of one bundle, when given). Verdict statistics treat normal/abnormal
+ * Agreement over the current votes of included images (of one bundle, when given). Verdict statistics treat normal/abnormal
  * as two nominal categories; per anomaly type, each vote says present/absent. Expert-vs-consensus figures
  * use the resolved images the expert voted on; the expert's own vote is part of that consensus, which
  * makes them optimistic for small panels (documented in docs/consensus.md).
@@ -24,7 +24,7 @@ export async function agreement(services: Services, bundle?: string): Promise<Ag
     throw new AppError('not_found', `no bundle named "${bundle}"`);
   }
   const [votes, resolved, ds] = await Promise.all([
-    allCurrentVotes(db, bundle),
+    allCurrentVotes(db, { bundle, includedOnly: true }),
     repo.resolvedVerdicts(db, bundle),
     currentDawidSkene(db, bundle),
   ]);

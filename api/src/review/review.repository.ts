@@ -3,29 +3,33 @@ import type { DB } from '../../../lib/db/schema.ts';
 
 type Exec = Kysely<DB> | Transaction<DB>;
 
-/** Images waiting for the lead, longest waiting first. */
+/** Included images waiting for the lead, longest waiting first (an excluded image waits for nobody). */
 export function needsLead(db: Exec) {
   return db
-    .selectFrom('image_consensus')
-    .select(['image_id'])
-    .where('status', '=', 'needs_lead')
-    .orderBy('updated_at')
-    .orderBy('image_id')
+    .selectFrom('image_consensus as c')
+    .innerJoin('images as i', 'i.id', 'c.image_id')
+    .select(['c.image_id'])
+    .where('c.status', '=', 'needs_lead')
+    .where('i.excluded', '=', false)
+    .orderBy('c.updated_at')
+    .orderBy('c.image_id')
     .execute();
 }
 
-/** Images decided by the vote rule (not by the lead), with their verdict. */
+/** Included images decided by the vote rule (not by the lead), with their verdict. */
 export function voteResolved(db: Exec) {
   return db
-    .selectFrom('image_consensus')
-    .select(['image_id', 'verdict'])
-    .where('status', '=', 'resolved')
-    .where('method', '<>', 'lead')
+    .selectFrom('image_consensus as c')
+    .innerJoin('images as i', 'i.id', 'c.image_id')
+    .select(['c.image_id', 'c.verdict'])
+    .where('c.status', '=', 'resolved')
+    .where('c.method', '<>', 'lead')
+    .where('i.excluded', '=', false)
     .execute();
 }
 
 /**
- * Vote-resolved images whose active-model prediction confidently contradicts the consensus: P(abnormal)
+ * Vote-resolved included images whose active-model prediction confidently contradicts the consensus: P(abnormal)
  * at least `confidence` on a normal consensus, or at most 1 − `confidence` on an abnormal one.
  */
 export function modelContradictions(db: Exec, modelVersion: string, confidence: number) {
@@ -34,8 +38,10 @@ export function modelContradictions(db: Exec, modelVersion: string, confidence: 
     .innerJoin('predictions as p', (j) =>
       j.onRef('p.image_id', '=', 'c.image_id').on('p.model_version', '=', modelVersion),
     )
+    .innerJoin('images as i', 'i.id', 'c.image_id')
     .select(['c.image_id', 'c.verdict', 'p.p_abnormal'])
     .where('c.status', '=', 'resolved')
+    .where('i.excluded', '=', false)
     .where('c.method', '<>', 'lead')
     .where((eb) =>
       eb.or([
