@@ -15,6 +15,7 @@ import type { Config } from './config.ts';
 import type { Services } from './http/context.ts';
 import { bootstrapAdmin } from './users/users.service.ts';
 import type { ModelRunner } from '../../model-runner/src/runner/index.ts';
+import { closeExporter } from '../../model-runner/src/export/entry.ts';
 
 export interface RunningServer {
   url: string;
@@ -115,6 +116,7 @@ export async function startServer(
         await done;
         clearTimeout(timer);
         labels.close();
+        await closeExporter(); // the ONNX export's thread, if an export ran
         await database.close();
       })();
       return closing;

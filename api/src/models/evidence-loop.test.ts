@@ -8,7 +8,7 @@ import { encodeTiff } from '../../../lib/imaging/tiff-write.ts';
 import { tinyBackbone } from '../../../model-runner/src/backbone/fixtures.ts';
 import { EVIDENCE_VERSION } from '../../../model-runner/src/evidence/extract.ts';
 import { ComputeThread } from '../../../model-runner/src/runner/compute.ts';
-import { decodeHead } from '../../../model-runner/src/runner/head-codec.ts';
+import { decodeHead } from '../../../lib/model/head-codec.ts';
 import { createModelRunner, type ModelRunner } from '../../../model-runner/src/runner/index.ts';
 import { startTestApp, type TestApp, type TestUser } from '../../../test/harness.ts';
 

@@ -1,6 +1,6 @@
 import { enqueue } from '../../../lib/jobs/queue.ts';
-import { ComputeThread } from '../../../model-runner/src/runner/compute.ts';
-import { decodeHead } from '../../../model-runner/src/runner/head-codec.ts';
+import { decodeHead } from '../../../lib/model/head-codec.ts';
+import { BackboneMismatchError, exportClassifier } from '../../../model-runner/src/export/entry.ts';
 import type { AuthUser, Services } from '../http/context.ts';
 import { AppError } from '../http/errors.ts';
 import { getSettings } from '../settings/settings.service.ts';
@@ -125,12 +125,9 @@ export async function getPrediction(
   };
 }
 
-/** The API's own compute thread for exports (building and merging ResNet-34 would block the event loop). */
-let exportThread: ComputeThread | null = null;
-
 /**
  * `GET /api/models/:version/onnx`: the backbone and the version's head merged into one ONNX classifier
- * (model-runner/src/export), built in a worker thread. The backbone comes from this server's configuration
+ * (the runner's export entry point, model-runner/src/export/entry.ts, on its own thread). The backbone comes from this server's configuration
  * (PLATINA_BACKBONE, or the offline untrained ResNet-34); a version trained on another backbone → 409,
  * since its head would be merged with the wrong features.
  */
@@ -148,9 +145,8 @@ export async function exportOnnx(
       'conflict',
       `model version ${version} saw features '${row.features}' (embedding and evidence): only 'paper' versions export as one ONNX classifier; train one with PLATINA_FEATURES=paper`,
     );
-  exportThread ??= new ComputeThread();
   try {
-    const bytes = await exportThread.run('exportClassifier', {
+    const bytes = await exportClassifier({
       env: { ...process.env },
       head: decodeHead(row.head_weights),
       backboneHash: row.backbone_hash,
@@ -163,15 +159,8 @@ export async function exportOnnx(
     });
     return { bytes, filename: `platina-model-${row.id}-method${row.method}.onnx` };
   } catch (err) {
-    if ((err as Error).name === 'BackboneMismatch')
+    if (err instanceof BackboneMismatchError)
       throw new AppError('conflict', `model version ${version}: ${(err as Error).message}`);
     throw err;
   }
-}
-
-/** Stop the export thread (server shutdown). */
-export async function closeExportThread(): Promise<void> {
-  const t = exportThread;
-  exportThread = null;
-  await t?.terminate();
 }

@@ -1,4 +1,5 @@
 import { createRandom } from './random.ts';
+import type { HeadParams } from '../../../lib/model/head.ts';
 
 /**
  * The classifier head of paper section 2.4: the backbone's last fully connected layer (512→1000), then fully
@@ -12,15 +13,8 @@ export function headDims(inputs: number): readonly number[] {
   return [inputs, ...HEAD_DIMS.slice(1)];
 }
 
-/** One fully connected layer, y = x·W + b, with W stored row-major as [inputs, outputs] (ONNX Gemm without transB). */
-export interface DenseLayer {
-  inputs: number;
-  outputs: number;
-  weight: Float32Array;
-  bias: Float32Array;
-}
-
-export type HeadParams = DenseLayer[];
+// The layer shapes live in lib (the API decodes stored heads too); re-exported for the runner's modules.
+export type { DenseLayer, HeadParams } from '../../../lib/model/head.ts';
 
 /** A fully connected layer in PyTorch's layout: weight [outputs, inputs] row-major, as torchvision's `fc`. */
 export interface TorchLinear {

@@ -10,7 +10,7 @@ import { computePriority, coverageFrom } from '../priority/priority.ts';
 import { EVIDENCE_VERSION } from '../evidence/extract.ts';
 import { composeFeatures, usesEmbedding, usesEvidence } from '../evidence/features.ts';
 import { unusualnessOf } from './evidence-store.ts';
-import { decodeHeads } from './head-codec.ts';
+import { decodeHeads } from '../../../lib/model/head-codec.ts';
 import { featuresOf } from './train.ts';
 import { bundleNormalisedEvidence } from './bundle-evidence.ts';
 import * as repo from './repository.ts';

@@ -14,7 +14,7 @@ import { FLIP_VARIANTS, TRAINING_DEFAULTS, type EmbeddingTable } from '../head/t
 import { EVIDENCE_VERSION } from '../evidence/extract.ts';
 import { composeFeatures, usesEmbedding, usesEvidence, type FeatureSet } from '../evidence/features.ts';
 import { bundleNormalisedEvidence } from './bundle-evidence.ts';
-import { encodeHead } from './head-codec.ts';
+import { encodeHead } from '../../../lib/model/head-codec.ts';
 import { readDatasetBounds, storedBounds } from '../../../lib/dataset/bounds.ts';
 import * as repo from './repository.ts';
 import type { RunnerResources } from './resources.ts';

@@ -1,4 +1,4 @@
-import type { HeadParams } from '../head/params.ts';
+import type { HeadParams } from './head.ts';
 
 /**
  * `model_versions.head_weights`: the trained heads as bytes (little-endian).

@@ -1,11 +1,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ANOMALY_CODES } from '../../../lib/anomaly-types.ts';
-import { initHead } from '../head/params.ts';
+import { ANOMALY_CODES } from '../anomaly-types.ts';
+import type { HeadParams } from './head.ts';
 import { decodeHead, decodeHeads, encodeHead } from './head-codec.ts';
 
-const head = initHead({ seed: 1, dims: [4, 3, 2] });
-const types = initHead({ seed: 2, dims: [4, 5, ANOMALY_CODES.length] });
+/** Layers of the given widths with distinct, non-round values (every byte of the encoding matters). */
+function layers(dims: number[], seed: number): HeadParams {
+  let s = seed;
+  const next = () => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5;
+  return dims.slice(1).map((outputs, i) => {
+    const inputs = dims[i]!;
+    return {
+      inputs,
+      outputs,
+      weight: Float32Array.from({ length: inputs * outputs }, next),
+      bias: Float32Array.from({ length: outputs }, next),
+    };
+  });
+}
+
+const head = layers([4, 3, 2], 1);
+const types = layers([4, 5, ANOMALY_CODES.length], 2);
 head[0].bias.set([0.5, -1, 2]);
 
 test('a version without a type head round-trips, and its bytes are the original PLH1 layout', () => {
