@@ -28,7 +28,7 @@ export interface JobContext<P> {
   job: JobRow;
   /** The payload, validated with the kind's schema. */
   payload: P;
-  /** The runner's id, for `queue.assertHeld` in the handler's final transaction. */
+  /** The runner's id, for `queue.stillHeld` in the handler's final transaction. */
   workerId: string;
   /**
    * Report progress 0..1 (also a heartbeat). Throws JobAbandoned when the runner is stopping or no longer
