@@ -1,5 +1,5 @@
 /** Consensus and the lead's review queue (`/api/images/:id/consensus`, `/api/review/queue`). */
-import type { ConsensusMethod, Verdict } from '../db/schema.ts';
+import type { ConsensusMethod, Verdict } from '../domain.ts';
 import type { UserRef } from './users.ts';
 import type { VoteDto } from './votes.ts';
 

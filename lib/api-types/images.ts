@@ -1,5 +1,5 @@
 /** Images, bundles and the dataset's statistics (`/api/images`, `/api/bundles`, `/api/dataset`). */
-import type { ImageStatus } from '../db/schema.ts';
+import type { ImageStatus, Method } from '../domain.ts';
 import type { BitDepth } from '../imaging/gray-image.ts';
 
 export type { ImageStatus };
@@ -124,7 +124,7 @@ export interface DatasetStatsDto {
    */
   activeModel: {
     version: string;
-    method: 1 | 2 | 3 | 4;
+    method: Method;
     /** Null for versions trained before the bounds were recorded. */
     trainedMin: number | null;
     trainedMax: number | null;

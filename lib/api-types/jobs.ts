@@ -1,5 +1,5 @@
 /** Background jobs (`/api/jobs`). */
-import type { JobStatus } from '../db/schema.ts';
+import type { JobStatus } from '../domain.ts';
 
 export type { JobStatus };
 

@@ -1,5 +1,6 @@
 /** Model versions, predictions and cross-validation scores (`/api/models`, `/api/images/:id/prediction`). */
 import type { AnomalyCode } from '../anomaly-types.ts';
+import type { Method } from '../domain.ts';
 
 /** Counts with abnormal as the positive class. */
 export interface Confusion {
@@ -55,7 +56,7 @@ export interface AnomalyTypeScore {
 export interface ModelDto {
   version: string;
   createdAt: string;
-  method: 1 | 2 | 3 | 4;
+  method: Method;
   active: boolean;
   trainedOn: { images: number; bundles: number };
   crossValidation: CrossValidation | null;

@@ -1,5 +1,5 @@
 /** Users and sign-in (`/api/auth`, `/api/users`). */
-import type { Role } from '../db/schema.ts';
+import type { Role } from '../domain.ts';
 
 export type { Role };
 

@@ -1,6 +1,6 @@
 /** Votes (`/api/images/:id/votes`). */
 import type { AnomalyCode } from '../anomaly-types.ts';
-import type { Verdict } from '../db/schema.ts';
+import type { Verdict } from '../domain.ts';
 import type { UserRef } from './users.ts';
 
 export type { Verdict };

@@ -20,8 +20,9 @@
  */
 
 import { ANOMALY_CODES } from '../anomaly-types.ts';
+import type { Verdict } from '../domain.ts';
 
-export type Verdict = 'normal' | 'abnormal';
+export type { Verdict };
 
 /** One expert's current vote (their latest); the caller guarantees one per voter. */
 export interface RuleVote {

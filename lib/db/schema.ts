@@ -8,12 +8,10 @@ type Id = Generated<string>;
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 
-export type Role = 'expert' | 'lead' | 'admin' | 'runner';
-export const ROLES: readonly Role[] = ['expert', 'lead', 'admin', 'runner'];
-export type Verdict = 'normal' | 'abnormal';
-export type ImageStatus = 'unlabeled' | 'pending' | 'needs_lead' | 'resolved';
-export type ConsensusMethod = 'unanimous' | 'majority' | 'lead';
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+// The vocabulary is lib/domain.ts's; re-exported for the data layer's modules.
+import type { ConsensusMethod, ImageStatus, JobStatus, Method, Role, Verdict } from '../domain.ts';
+export type { ConsensusMethod, ImageStatus, JobStatus, Method, Role, Verdict } from '../domain.ts';
+export { ROLES } from '../domain.ts';
 
 export interface UsersTable {
   id: Id;
@@ -149,7 +147,7 @@ export interface JobsTable {
 export interface ModelVersionsTable {
   id: Id;
   created_at: CreatedAt;
-  method: 1 | 2 | 3 | 4;
+  method: Method;
   backbone_hash: string;
   backbone_kind: 'torchvision' | 'untrained' | 'custom';
   input_height: number;
@@ -202,7 +200,7 @@ export interface EmbeddingsTable {
   sha256: string;
   backbone_hash: string;
   input_size: string;
-  method: 1 | 2 | 3 | 4;
+  method: Method;
   flip: 0 | 1 | 2 | 3;
   /** Method 2/4 global bounds 'g<lo>-<hi>', '' otherwise (migration 2026-11-27T0300). */
   bounds: Generated<string>;

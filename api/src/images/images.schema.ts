@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IdParam } from '../http/validate.ts';
+import { METHODS, type Method } from '../../../lib/imaging/conversions.ts';
 
 /** Bundle and file names: printable, no path separators (bundles become folder names in exports). */
 const Name = (max: number) =>
@@ -43,8 +44,7 @@ export const PreviewInput = {
     method: z.coerce
       .number()
       .int()
-      .refine((m): m is 1 | 2 | 3 | 4 => m >= 1 && m <= 4, 'must be 1, 2, 3 or 4')
-      .transform((m) => m as 1 | 2 | 3 | 4),
+      .refine((m): m is Method => (METHODS as readonly number[]).includes(m), 'must be 1, 2, 3 or 4'),
     width: z.coerce.number().int().min(8).max(8192).optional(),
   }),
 };

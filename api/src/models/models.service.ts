@@ -7,6 +7,7 @@ import { getSettings } from '../settings/settings.service.ts';
 import { hasVoted } from '../votes/votes.repository.ts';
 import * as repo from './models.repository.ts';
 import type { CrossValidation, ModelDto, PredictionDto } from '../../../lib/api-types/models.ts';
+import type { Method } from '../../../lib/domain.ts';
 
 /** `GET /api/models`: every version, newest first, with which one is active. */
 export async function listModels(services: Services): Promise<ModelDto[]> {
@@ -40,7 +41,7 @@ export async function listModels(services: Services): Promise<ModelDto[]> {
 export async function startTraining(
   services: Services,
   user: AuthUser,
-  input: { method?: 1 | 2 | 3 | 4; crossValidate?: boolean },
+  input: { method?: Method; crossValidate?: boolean },
 ): Promise<{ jobId: string }> {
   const job = await enqueue(
     services.db,

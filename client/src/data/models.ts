@@ -1,11 +1,12 @@
 import type { ApiClient } from './api-client.ts';
 import type { JobDto } from '../../../lib/api-types/jobs.ts';
 import type { ModelDto, PredictionDto } from '../../../lib/api-types/models.ts';
+import type { Method } from '../../../lib/domain.ts';
 
 export const listModels = (api: ApiClient, signal?: AbortSignal) =>
   api.get<ModelDto[]>('/api/models', { signal });
 
-export const trainModel = (api: ApiClient, input: { method?: 1 | 2 | 3 | 4; crossValidate?: boolean }) =>
+export const trainModel = (api: ApiClient, input: { method?: Method; crossValidate?: boolean }) =>
   api.post<{ jobId: string }>('/api/models/train', input);
 
 export const getJob = (api: ApiClient, id: string, signal?: AbortSignal) =>

@@ -11,6 +11,7 @@ import { getAgreement } from '../data/metrics.ts';
 import { listJobs, listModels, trainModel } from '../data/models.ts';
 import type { JobDto } from '../../../lib/api-types/jobs.ts';
 import type { ModelDto, Score } from '../../../lib/api-types/models.ts';
+import type { Method } from '../../../lib/domain.ts';
 import { nameOf } from '../data/users.ts';
 import { table1 } from '../data/table1.ts';
 import '../components/upcoming-queue.ts';
@@ -70,7 +71,7 @@ export class DashboardPage extends LitElement {
   @consume({ context: apiContext }) private api!: ApiClient;
   @consume({ context: sessionContext, subscribe: true }) private session: Session | null = null;
   @state() private bundle = '';
-  @state() private method: 1 | 2 | 3 | 4 = 2;
+  @state() private method: Method = 2;
   @state() private trainMsg = '';
 
   private data = new Task(this, {
@@ -294,7 +295,7 @@ export class DashboardPage extends LitElement {
                 ><label
                   >Method
                   <select
-                    @change=${(e: Event) => (this.method = Number((e.target as HTMLSelectElement).value) as 1 | 2 | 3 | 4)}
+                    @change=${(e: Event) => (this.method = Number((e.target as HTMLSelectElement).value) as Method)}
                   >
                     ${[1, 2, 3, 4].map((m) => html`<option .value=${String(m)} ?selected=${m === this.method}>${m}</option>`)}
                   </select></label
