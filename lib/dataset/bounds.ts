@@ -104,10 +104,18 @@ export async function readDatasetBounds(db: Exec): Promise<DatasetBounds[]> {
  */
 export const FAR_OUTSIDE = 0.1;
 
-/** Whether an image's percentiles reach far outside `bounds` (FAR_OUTSIDE). */
+/**
+ * Whether an image's percentiles reach far outside `bounds` (FAR_OUTSIDE), or lie wholly outside them (a dark
+ * frame below the bounds would be all black in method 2 however little it sticks out).
+ */
 export function farOutside(image: PercentileBounds, bounds: StretchBounds): boolean {
   const margin = FAR_OUTSIDE * (bounds.hi - bounds.lo);
-  return image.p0_01 < bounds.lo - margin || image.p99_99 > bounds.hi + margin;
+  return (
+    image.p0_01 < bounds.lo - margin ||
+    image.p99_99 > bounds.hi + margin ||
+    image.p99_99 < bounds.lo ||
+    image.p0_01 > bounds.hi
+  );
 }
 
 /** The bounds methods 2 and 4 use, per bit depth (absent: no included image and nothing pinned). */
