@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 
 /**
  * The database as Kysely sees it: one interface per table, mirroring `migrations/`.
@@ -270,3 +270,6 @@ export type Image = Selectable<ImagesTable>;
 export type NewImage = Insertable<ImagesTable>;
 export type Vote = Selectable<VotesTable>;
 export type Job = Selectable<JobsTable>;
+
+/** What a repository function runs on: the database or a transaction of it (one home for this alias). */
+export type Exec = Kysely<DB> | Transaction<DB>;

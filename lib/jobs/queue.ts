@@ -1,5 +1,5 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DB, JobStatus } from '../db/schema.ts';
+import { sql, type Transaction } from 'kysely';
+import type { DB, Exec, JobStatus } from '../db/schema.ts';
 import { JOB_PAYLOADS, type JobKind, type PayloadInput } from './payloads.ts';
 
 /**
@@ -9,7 +9,6 @@ import { JOB_PAYLOADS, type JobKind, type PayloadInput } from './payloads.ts';
  * `locked_by = <this runner>`: a runner that was swept (it looked dead) and comes back cannot overwrite
  * the job another runner has since claimed.
  */
-type Exec = Kysely<DB> | Transaction<DB>;
 
 /** Kinds that never run two at a time (a second training waits in the queue until the first ends). */
 export const EXCLUSIVE_KINDS: readonly JobKind[] = ['train'];

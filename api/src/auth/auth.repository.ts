@@ -1,7 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB } from '../../../lib/db/schema.ts';
-
-type Exec = Kysely<DB> | Transaction<DB>;
+import type { Exec } from '../../../lib/db/schema.ts';
 
 /** The login candidate by case-insensitive username, with its hash. */
 export function findUserForLogin(db: Exec, username: string) {

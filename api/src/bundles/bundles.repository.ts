@@ -1,7 +1,5 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DB } from '../../../lib/db/schema.ts';
-
-type Exec = Kysely<DB> | Transaction<DB>;
+import { sql } from 'kysely';
+import type { Exec } from '../../../lib/db/schema.ts';
 
 /**
  * Per bundle: included images, labeled (any vote or resolution), resolved, and resolved verdict counts — all over

@@ -1,9 +1,7 @@
-import { sql, type Expression, type Kysely, type Transaction } from 'kysely';
-import type { DB, ImageStatus, Verdict, ConsensusMethod } from '../../../lib/db/schema.ts';
+import { sql, type Expression, type Transaction } from 'kysely';
+import type { ConsensusMethod, DB, Exec, ImageStatus, Verdict } from '../../../lib/db/schema.ts';
 import { PREPARED } from '../../../lib/db/prepared.ts';
 import { SETTINGS_TEXT, settingRowsFromText } from '../settings/settings.repository.ts';
-
-type Exec = Kysely<DB> | Transaction<DB>;
 
 /**
  * Lock one image row for the rest of the transaction. Every vote and resolution of an image takes this

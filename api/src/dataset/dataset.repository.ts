@@ -1,7 +1,5 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DB, StoredBounds } from '../../../lib/db/schema.ts';
-
-type Exec = Kysely<DB> | Transaction<DB>;
+import { sql } from 'kysely';
+import type { Exec, StoredBounds } from '../../../lib/db/schema.ts';
 
 /** The display histograms of all included images of one bit depth, summed bin by bin. */
 export async function summedHistogram(db: Exec, bitDepth: 8 | 16): Promise<number[]> {

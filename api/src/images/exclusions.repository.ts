@@ -1,7 +1,5 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB } from '../../../lib/db/schema.ts';
-
-type Exec = Kysely<DB> | Transaction<DB>;
+import type { Transaction } from 'kysely';
+import type { DB, Exec } from '../../../lib/db/schema.ts';
 
 /**
  * The image's row under its lock (the one every vote and resolution takes first: consensus.repository

@@ -1,8 +1,6 @@
-import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { PREPARED } from '../../../lib/db/prepared.ts';
-import type { DB, ImageStatus } from '../../../lib/db/schema.ts';
-
-type Exec = Kysely<DB> | Transaction<DB>;
+import type { DB, Exec, ImageStatus } from '../../../lib/db/schema.ts';
 
 /** The columns an image DTO is made of (never `select *`). */
 export interface ImageRow {

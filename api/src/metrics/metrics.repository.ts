@@ -1,7 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB } from '../../../lib/db/schema.ts';
-
-type Exec = Kysely<DB> | Transaction<DB>;
+import type { Exec } from '../../../lib/db/schema.ts';
 
 /** Resolved included images (any method) with their consensus verdict, optionally of one bundle. */
 export function resolvedVerdicts(db: Exec, bundle?: string) {

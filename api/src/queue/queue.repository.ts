@@ -1,8 +1,6 @@
-import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
-import type { DB } from '../../../lib/db/schema.ts';
+import { sql, type RawBuilder } from 'kysely';
+import type { Exec } from '../../../lib/db/schema.ts';
 import { PREPARED } from '../../../lib/db/prepared.ts';
-
-type Exec = Kysely<DB> | Transaction<DB>;
 
 /** A value sent as a parameter, or, in the claim function's body, the name of a PL/pgSQL argument. */
 type Operand = string | number | RawBuilder<unknown>;

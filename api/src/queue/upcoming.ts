@@ -1,9 +1,7 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DB } from '../../../lib/db/schema.ts';
+import { sql } from 'kysely';
+import type { Exec } from '../../../lib/db/schema.ts';
 import type { UpcomingImage, UpcomingQueue, UpcomingSource } from '../../../lib/api-types/queue.ts';
 import { activeModelVersion } from '../models/models.repository.ts';
-
-type Exec = Kysely<DB> | Transaction<DB>;
 
 /**
  * The lead's view of the queue (issue 13: "priorities with reasons before any training"): the next `limit`

@@ -1,7 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB } from '../../../lib/db/schema.ts';
-
-type Exec = Kysely<DB> | Transaction<DB>;
+import type { Exec } from '../../../lib/db/schema.ts';
 
 /** Included images waiting for the lead, longest waiting first (an excluded image waits for nobody). */
 export function needsLead(db: Exec) {

@@ -1,7 +1,5 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DB } from '../../../lib/db/schema.ts';
-
-type Exec = Kysely<DB> | Transaction<DB>;
+import { sql, type Transaction } from 'kysely';
+import type { DB, Exec } from '../../../lib/db/schema.ts';
 
 /**
  * The settings table as one JSON text value, keys in order: read with other data in one statement, and

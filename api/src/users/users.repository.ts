@@ -1,7 +1,5 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB, Role } from '../../../lib/db/schema.ts';
+import type { Exec, Role } from '../../../lib/db/schema.ts';
 
-type Exec = Kysely<DB> | Transaction<DB>;
 const COLUMNS = ['id', 'username', 'role', 'disabled_at', 'created_at'] as const;
 
 export function insertUser(db: Exec, u: { username: string; passwordHash: string; role: Role }) {

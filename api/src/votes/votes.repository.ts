@@ -1,7 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB } from '../../../lib/db/schema.ts';
-
-type Exec = Kysely<DB> | Transaction<DB>;
+import type { Exec } from '../../../lib/db/schema.ts';
 
 export async function hasVoted(db: Exec, imageId: string, userId: string): Promise<boolean> {
   const row = await db

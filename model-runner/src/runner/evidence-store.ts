@@ -1,8 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB } from '../../../lib/db/schema.ts';
+import type { Transaction } from 'kysely';
+import type { DB, Exec } from '../../../lib/db/schema.ts';
 import type { Heatmap } from '../evidence/extract.ts';
-
-type Exec = Kysely<DB> | Transaction<DB>;
 
 const toBytes = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 /** A copy: a pooled Buffer's offset need not be 4-aligned, and the vector outlives the row. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DB, ImageStatus, StoredBounds, Verdict } from '../../../lib/db/schema.ts';
+import { sql, type Transaction } from 'kysely';
+import type { DB, Exec, ImageStatus, StoredBounds, Verdict } from '../../../lib/db/schema.ts';
 import { boundsInForce } from '../../../lib/dataset/bounds.ts';
 import {
   localBounds,
@@ -10,7 +10,6 @@ import {
 } from '../../../lib/imaging/conversions.ts';
 
 /** What the runner reads and writes. Functions take the executor first, so a caller can pass a transaction. */
-type Exec = Kysely<DB> | Transaction<DB>;
 
 export interface ImageRef {
   id: string;
