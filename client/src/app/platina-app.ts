@@ -14,6 +14,7 @@ import '../pages/label-page.ts';
 import '../pages/review-page.ts';
 import '../pages/dashboard-page.ts';
 import '../pages/admin-page.ts';
+import '../pages/images-page.ts';
 
 const SESSION_KEY = 'platina.session';
 
@@ -36,6 +37,12 @@ const ROUTES: Route[] = [
     label: 'Review',
     roles: ['lead', 'admin'],
     render: () => html`<review-page></review-page>`,
+  },
+  {
+    path: '/images',
+    label: 'Images',
+    roles: ['lead', 'admin'],
+    render: () => html`<images-page></images-page>`,
   },
   {
     path: '/dashboard',

@@ -83,6 +83,59 @@ export class ApiClient {
     return (await res.json()) as T;
   }
 
+  /**
+   * Sends `body` as the raw request body (an upload), reporting bytes sent: fetch cannot report upload progress,
+   * so this one request goes through XMLHttpRequest. The file is streamed from disk by the browser, never read
+   * into memory here. Errors as `request`: ApiError with the problem's detail, NetworkError, or the abort.
+   */
+  send<T>(
+    method: string,
+    path: string,
+    body: Blob,
+    o: {
+      query?: RequestOptions['query'];
+      onProgress?: (sent: number, total: number) => void;
+      signal?: AbortSignal;
+    } = {},
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open(method, this.url(path, o.query));
+      xhr.setRequestHeader('accept', 'application/json, application/problem+json');
+      const token = this.options.getToken();
+      if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`);
+      xhr.responseType = 'text';
+      xhr.upload.onprogress = (e) => o.onProgress?.(e.loaded, e.lengthComputable ? e.total : body.size);
+      const abort = () => xhr.abort();
+      o.signal?.addEventListener('abort', abort, { once: true });
+      const done = () => o.signal?.removeEventListener('abort', abort);
+      xhr.onabort = () => {
+        done();
+        reject(o.signal?.reason ?? new DOMException('aborted', 'AbortError'));
+      };
+      xhr.onerror = () => {
+        done();
+        reject(new NetworkError(new Error(`${method} ${path} failed`)));
+      };
+      xhr.onload = () => {
+        done();
+        const headers = new Headers({ 'content-type': xhr.getResponseHeader('content-type') ?? '' });
+        const res = new Response(xhr.status === 204 ? null : xhr.responseText, {
+          status: xhr.status,
+          statusText: xhr.statusText,
+          headers,
+        });
+        if (!res.ok) {
+          if (res.status === 401 && token) this.options.onUnauthorized?.();
+          void toApiError(res).then(reject);
+          return;
+        }
+        resolve((xhr.responseText ? JSON.parse(xhr.responseText) : undefined) as T);
+      };
+      xhr.send(body);
+    });
+  }
+
   get<T>(path: string, o?: RequestOptions): Promise<T> {
     return this.request<T>('GET', path, o);
   }

@@ -2,10 +2,12 @@ import { ApiError, type ApiClient } from './api-client.ts';
 import type {
   BundleDto,
   DatasetStatsDto,
+  ExclusionEventDto,
   HeatmapDto,
   ImageDto,
   ImageStatus,
   Page,
+  UploadedImageDto,
 } from '../../../lib/api-types/images.ts';
 
 const path = (id: string) => `/api/images/${encodeURIComponent(id)}`;
@@ -19,7 +21,14 @@ export const getRawImage = (api: ApiClient, id: string, signal?: AbortSignal) =>
 
 export const listImages = (
   api: ApiClient,
-  q: { bundle?: string; status?: ImageStatus; limit?: number; cursor?: string },
+  q: {
+    bundle?: string;
+    status?: ImageStatus;
+    sha256?: string;
+    excluded?: boolean;
+    limit?: number;
+    cursor?: string;
+  },
   signal?: AbortSignal,
 ) => api.get<Page<ImageDto>>('/api/images', { query: q, signal });
 
@@ -28,6 +37,40 @@ export const listBundles = (api: ApiClient, signal?: AbortSignal) =>
 
 export const getDatasetStats = (api: ApiClient, signal?: AbortSignal) =>
   api.get<DatasetStatsDto>('/api/dataset/stats', { signal });
+
+/** Pins method 2's bounds of a bit depth (lead, admin); answers the stats with them in force. */
+export const pinBounds = (api: ApiClient, bitDepth: 8 | 16, globalMin: number, globalMax: number) =>
+  api.put<DatasetStatsDto>('/api/dataset/bounds', { bitDepth, globalMin, globalMax });
+
+/** Unpins them: the bounds follow the included images again. */
+export const unpinBounds = (api: ApiClient, bitDepth: 8 | 16) =>
+  api.delete<DatasetStatsDto>(`/api/dataset/bounds/${bitDepth}`, { as: 'json' });
+
+/** Uploads one TIFF into `bundle` (created on first use), reporting bytes sent. */
+export const uploadImage = (
+  api: ApiClient,
+  bundle: string,
+  file: File,
+  onProgress?: (sent: number, total: number) => void,
+  signal?: AbortSignal,
+) =>
+  api.send<UploadedImageDto>('POST', '/api/images', file, {
+    query: { bundle, name: file.name },
+    onProgress,
+    signal,
+  });
+
+/** Excludes an image with a reason (lead, admin). */
+export const excludeImage = (api: ApiClient, id: string, reason: string) =>
+  api.put<ImageDto>(`${path(id)}/exclusion`, { reason });
+
+/** Restores an excluded image (lead, admin). */
+export const restoreImage = (api: ApiClient, id: string) =>
+  api.delete<ImageDto>(`${path(id)}/exclusion`, { as: 'json' });
+
+/** Every exclude and restore of an image, oldest first (lead, admin). */
+export const exclusionHistory = (api: ApiClient, id: string, signal?: AbortSignal) =>
+  api.get<ExclusionEventDto[]>(`${path(id)}/exclusions`, { signal });
 
 /**
  * `GET /api/images/:id/heatmap`: where the evidence is strongest; null when the image has none yet (404) or the
