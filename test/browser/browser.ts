@@ -1,6 +1,7 @@
 /**
  * Helpers for the browser tests (`*.browser.test.ts`): Debian's Chromium driven by playwright-core
- * (never a downloaded browser), the client built once per change, screenshots under test-artifacts/.
+ * (never a downloaded browser), the client built once per change, screenshots under test-artifacts/screenshots/
+ * (ignored by git: a test never modifies a tracked file).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,7 +12,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHROMIUM = process.env.PLATINA_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-export const DOC_SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
+/** Where tests save screenshots: inside test-artifacts/, which .gitignore lists. */
+export const SCREENSHOTS = path.join(ARTIFACTS, 'screenshots');
 
 export function chromiumAvailable(): boolean {
   return fs.existsSync(CHROMIUM);
@@ -119,15 +121,15 @@ export function watchProblems(page: Page): PageProblems {
   return p;
 }
 
-/** Saves a screenshot to test-artifacts/ and, with `doc`, a current copy to docs/screenshots/. */
-export async function screenshot(page: Page, name: string, doc = false): Promise<void> {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const file = path.join(ARTIFACTS, `${name}.png`);
+/**
+ * Saves a screenshot to test-artifacts/screenshots/ and returns its path. Never into docs/: the README's pictures
+ * are made on purpose by test/browser/doc-screenshots.ts, not as a side effect of `npm test`.
+ */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path: file });
-  if (doc) {
-    fs.mkdirSync(DOC_SCREENSHOTS, { recursive: true });
-    fs.copyFileSync(file, path.join(DOC_SCREENSHOTS, `${name}.png`));
-  }
+  return file;
 }
 
 /** Signs in through the login form. */

@@ -2,7 +2,7 @@
  * The web client, driven in headless Chromium against the real API (fresh database, port 0):
  * keyboard labeling, the window/level shader, an expired session that must not lose a vote, and the lead
  * resolving a tie. Every page runs under a strict CSP (no inline styles or scripts) and must log no error.
- * Screenshots of every page go to test-artifacts/ and docs/screenshots/.
+ * Screenshots of every page go to test-artifacts/screenshots/ (ignored by git).
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -124,9 +124,9 @@ describe('web client in Chromium', () => {
       if (i === 1) {
         await page.keyboard.press('?');
         await page.getByRole('dialog', { name: 'Labeling keys' }).waitFor();
-        await screenshot(page, 'label-help', true);
+        await screenshot(page, 'label-help');
         await page.keyboard.press('Escape');
-        await screenshot(page, 'label', true);
+        await screenshot(page, 'label');
       }
       await page.keyboard.press('Enter');
       await poll('the next image', async () => (await currentName(page)) !== v.name);
@@ -204,7 +204,7 @@ describe('web client in Chromium', () => {
       await page.waitForTimeout(300);
       const inverted = await canvasSignature(page);
       assert.notDeepEqual(inverted, after);
-      await screenshot(page, 'viewer-window-level', true);
+      await screenshot(page, 'viewer-window-level');
       assert.deepEqual(problems.errors, []);
       await page.context().close();
     },
@@ -237,7 +237,7 @@ describe('web client in Chromium', () => {
       await page.keyboard.press('Enter');
       await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 20_000 });
       assert.match((await page.getByRole('status').first().textContent())!, /1 vote is kept/);
-      await screenshot(page, 'login-session-expired', true);
+      await screenshot(page, 'login-session-expired');
       const mine = async () =>
         (await votesOf(imageId, lead)).filter((v) => (v.user?.username ?? v.user) === expert.username);
       assert.deepEqual(await mine(), []);
@@ -316,7 +316,7 @@ describe('web client in Chromium', () => {
     await page.getByRole('button', { name: 'Resolve' }).click();
     await page.getByText('Give a reason').waitFor();
     await page.getByLabel('Reason (required)').fill('Rimmed round spot at the lower edge: a bubble.');
-    await screenshot(page, 'review', true);
+    await screenshot(page, 'review');
     await page.getByRole('button', { name: 'Resolve' }).click();
     const c1 = await poll('the resolution', async () => {
       const r = await app.request('GET', `/api/images/${tie.id}/consensus`, { token: lead.token });
@@ -337,15 +337,15 @@ describe('web client in Chromium', () => {
     await page.getByRole('heading', { name: 'Dataset histogram' }).waitFor();
     await page.waitForTimeout(500);
     await page.getByRole('heading', { name: 'Agreement' }).waitFor();
-    await screenshot(page, 'dashboard', true);
+    await screenshot(page, 'dashboard');
     assert.doesNotMatch(await page.locator('dashboard-page').innerText(), /object Object|undefined|NaN/);
     await page.locator('platina-app nav a', { hasText: 'Admin' }).click();
     await page.getByRole('heading', { name: 'Users' }).waitFor();
     await page.getByText(app.admin.username, { exact: true }).first().waitFor();
-    await screenshot(page, 'admin', true);
+    await screenshot(page, 'admin');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
-    await screenshot(page, 'login', true);
+    await screenshot(page, 'login');
     assert.deepEqual(problems.errors, []);
     await page.context().close();
   });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { planDataset } from '../../lib/synth/plan.ts';
 import { writeSyntheticImage } from '../../lib/synth/tasks.ts';
 import { startTestApp } from '../harness.ts';
+import type { Page } from 'playwright-core';
 import { ensureClientBuilt, launch, screenshot, signIn } from './browser.ts';
 
 const plan = planDataset({ seed: 2022, scale: 'full' });
@@ -19,6 +20,13 @@ const picked = plan.bundles.slice(0, 3).flatMap((b) => {
   const abnormal = inBundle.filter((i) => i.verdict === 'abnormal').slice(0, 2);
   return [...abnormal, inBundle.find((i) => i.verdict === 'normal')!];
 });
+
+const DOCS = path.resolve(import.meta.dirname, '../../docs/screenshots');
+
+/** The README's copy: this script is run by hand to refresh docs/screenshots/, never by `npm test`. */
+async function docScreenshot(page: Page, name: string): Promise<void> {
+  fs.copyFileSync(await screenshot(page, name), path.join(DOCS, `${name}.png`));
+}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'platina-doc-'));
 await ensureClientBuilt();
@@ -75,15 +83,15 @@ try {
   await page.waitForTimeout(800);
   await page.keyboard.press('a');
   await page.keyboard.press('1');
-  await screenshot(page, 'demo-label', true);
+  await docScreenshot(page, 'demo-label');
   await page.keyboard.press('m');
   await page.keyboard.press('m');
   await page.waitForTimeout(400);
-  await screenshot(page, 'demo-label-method2', true);
+  await docScreenshot(page, 'demo-label-method2');
   await page.keyboard.press('c');
   await page.keyboard.press('w');
   await page.waitForTimeout(400);
-  await screenshot(page, 'demo-label-false-colour', true);
+  await docScreenshot(page, 'demo-label-false-colour');
   await page.context().close();
 
   const lp = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
@@ -93,11 +101,11 @@ try {
   await lp.locator('review-page nav li button').first().click();
   await lp.locator('xray-viewer canvas[aria-label^="X-ray"]').waitFor({ timeout: 60_000 });
   await lp.waitForTimeout(800);
-  await screenshot(lp, 'demo-review', true);
+  await docScreenshot(lp, 'demo-review');
   await lp.locator('platina-app nav a', { hasText: 'Dashboard' }).click();
   await lp.getByRole('heading', { name: 'Dataset histogram' }).waitFor();
   await lp.waitForTimeout(800);
-  await screenshot(lp, 'demo-dashboard', true);
+  await docScreenshot(lp, 'demo-dashboard');
   await lp.context().close();
 } finally {
   await browser.close();

@@ -20,6 +20,8 @@ const model = (method: 1 | 2 | 3 | 4, createdAt: string, perBundle: [string, Sco
   crossValidation: { perBundle: perBundle.map(([bundle, c]) => ({ bundle, ...c })), overall: cm(1, 1, 1, 1) },
   backbone: { kind: 'untrained', hash: 'h', untrained: true },
   inputSize: { height: 224, width: 448 },
+  features: 'paper',
+  evidenceVersion: null,
   labelSnapshotHash: 's',
   settings: {},
   jobId: null,
