@@ -28,6 +28,8 @@ import type { XrayViewer } from '../components/xray-viewer.ts';
 import '../components/xray-viewer.ts';
 import '../components/verdict-form.ts';
 import '../components/heatmap-thumb.ts';
+import '../components/exclusion-control.ts';
+import '../components/bounds-notice.ts';
 import { base } from '../styles.ts';
 
 interface Detail {
@@ -282,7 +284,10 @@ export class ReviewPage extends LitElement {
         .message=${this.selected ? '' : 'Choose an image from the review queue.'}
         .heatmap=${this.heatmap}
       ></xray-viewer>
-      <aside>${this.detail.render({ complete: (d) => (d ? this.renderDetail(d) : nothing) })}</aside>
+      <aside>
+        <bounds-notice .stats=${ds ?? null}></bounds-notice>
+        ${this.detail.render({ complete: (d) => (d ? this.renderDetail(d) : nothing) })}
+      </aside>
     `;
   }
 
@@ -315,6 +320,14 @@ export class ReviewPage extends LitElement {
               : nothing
           }
         </dl>
+        <exclusion-control
+          .image=${d.image}
+          @image-change=${() => {
+            // Excluded images leave the review queue; the detail shows the image as it is now.
+            void this.detail.run();
+            void this.queue.run();
+          }}
+        ></exclusion-control>
       </div>
       <div class="card">
         <h3>Votes</h3>
