@@ -1,4 +1,9 @@
 import path from 'node:path';
+import {
+  ImageStoreConfigError,
+  parseImageStoreSpec,
+  type StoreSpec,
+} from '../../lib/image-store/image-store.ts';
 
 /** Everything Platina reads from the environment, validated once at start. */
 export interface Config {
@@ -18,6 +23,8 @@ export interface Config {
    * per-address key). Off, the address is the socket's peer — the proxy's, for every user behind it.
    */
   trustProxy: boolean;
+  /** PLATINA_IMAGE_STORE: where original images live (lib/image-store): dataDir/images or an S3 bucket. */
+  imageStore: StoreSpec;
 }
 
 export class ConfigError extends Error {}
@@ -65,9 +72,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `PLATINA_TRUST_PROXY=${JSON.stringify(trustProxy)} is invalid: expected 1 (behind a reverse proxy that sets X-Forwarded-For) or 0`,
     );
   }
+  const dataDir = path.resolve(env.PLATINA_DATA_DIR?.trim() || './data');
+  let imageStore: StoreSpec;
+  try {
+    imageStore = parseImageStoreSpec(env, dataDir, 'api');
+  } catch (err) {
+    if (err instanceof ImageStoreConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
   return {
     port: int(env, 'PORT', 8080, 0, 65535),
-    dataDir: path.resolve(env.PLATINA_DATA_DIR?.trim() || './data'),
+    dataDir,
     databaseUrl,
     adminPassword,
     maxUploadBytes: int(env, 'PLATINA_MAX_UPLOAD_MB', 64, 1, 4096) * 1024 * 1024,
@@ -76,5 +91,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     embeddedRunner: runnerMode === 'embedded' || (runnerMode === 'auto' && !databaseUrl),
     trustProxy: trustProxy === '1',
+    imageStore,
   };
 }

@@ -13,6 +13,7 @@ import { RuleInputsCache } from './consensus/rule-inputs-cache.ts';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Services } from './http/context.ts';
+import { openImageStore } from '../../lib/image-store/open.ts';
 import { bootstrapAdmin } from './users/users.service.ts';
 import type { ModelRunner } from '../../model-runner/src/runner/index.ts';
 import { closeExporter } from '../../model-runner/src/export/entry.ts';
@@ -65,6 +66,7 @@ export async function startServer(
     dbKind: database.kind,
     config,
     logger,
+    images: openImageStore(config.imageStore),
     notifyJobs: () => {},
     labelsChanged: labels.changed,
     votes: batcher({ run: (votes) => recordVotes(database.db, votes, known), maxBatch: 200 }),
@@ -93,6 +95,7 @@ export async function startServer(
       db: database.db,
       logger: logger.child({ component: 'runner' }),
       dataDir: config.dataDir,
+      images: services.images,
       listenUrl: database.kind === 'postgres' ? database.url : undefined,
       pollMs: 1000,
     });
@@ -117,6 +120,7 @@ export async function startServer(
         clearTimeout(timer);
         labels.close();
         await closeExporter(); // the ONNX export's thread, if an export ran
+        services.images.close();
         await database.close();
       })();
       return closing;

@@ -59,6 +59,9 @@ export type ImageStoreSpec =
   /** A runner only: read through an API instance's `GET /api/images/:id/raw`. */
   | { kind: 'api'; url: string; token: string | null; user: string | null; password: string | null };
 
+/** A store proper (an API instance's): not a runner's read path through an API. */
+export type StoreSpec = Exclude<ImageStoreSpec, { kind: 'api' }>;
+
 /** The standard AWS variables, read once (so tests can hand a store its own environment). */
 export interface S3Settings {
   endpoint: string | null;
@@ -79,6 +82,8 @@ const FORMS =
  * another machine then reads image bytes through that API with PLATINA_RUNNER_TOKEN, or signs in with
  * PLATINA_RUNNER_USER / PLATINA_RUNNER_PASSWORD (and again whenever its token expires).
  */
+export function parseImageStoreSpec(env: NodeJS.ProcessEnv, dataDir: string, role: 'api'): StoreSpec;
+export function parseImageStoreSpec(env: NodeJS.ProcessEnv, dataDir: string, role: 'runner'): ImageStoreSpec;
 export function parseImageStoreSpec(
   env: NodeJS.ProcessEnv,
   dataDir: string,

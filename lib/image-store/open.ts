@@ -1,10 +1,10 @@
 import { apiImageSource } from './api-source.ts';
-import type { ImageSourceReader, ImageStore, ImageStoreSpec } from './image-store.ts';
+import type { ImageSourceReader, ImageStore, ImageStoreSpec, StoreSpec } from './image-store.ts';
 import { localImageStore } from './local-store.ts';
 import { s3ImageStore } from './s3-store.ts';
 
 /** The store a parsed PLATINA_IMAGE_STORE names (an API URL is only a source: see openImageSource). */
-export function openImageStore(spec: Exclude<ImageStoreSpec, { kind: 'api' }>): ImageStore {
+export function openImageStore(spec: StoreSpec): ImageStore {
   return spec.kind === 'local' ? localImageStore(spec.dir) : s3ImageStore(spec);
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { DB, Role } from '../../../lib/db/schema.ts';
 import type { DatabaseKind } from '../../../lib/db/connect.ts';
 import type { Config } from '../config.ts';
+import type { ImageStore } from '../../../lib/image-store/image-store.ts';
 import type { Batcher } from '../consensus/batcher.ts';
 import type { SessionCache } from '../auth/session-cache.ts';
 import type { SignInThrottle } from '../auth/rate-limit.ts';
@@ -15,6 +16,8 @@ export interface Services {
   dbKind: DatabaseKind;
   config: Config;
   logger: Logger;
+  /** The original images (config.imageStore): a directory or an S3 bucket. */
+  images: ImageStore;
   /** Wakes the model runner when a job is enqueued (in-process runner or NOTIFY). */
   notifyJobs: () => void;
   /** After a commit that decided or changed labels: tells model runners soon (debounced, label-notifier.ts). */

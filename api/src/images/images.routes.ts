@@ -56,13 +56,14 @@ export const imagesRoutes = new Router({ prefix: '/api/images' })
     ctx.set('ETag', `"${raw.sha256}"`);
     ctx.set('Cache-Control', 'private, max-age=31536000, immutable'); // content-addressed: never changes
     if (ctx.fresh) {
+      raw.body.destroy();
       ctx.status = 304;
       return;
     }
     ctx.type = 'image/tiff';
     ctx.length = raw.size;
     ctx.attachment(raw.name, { type: 'inline' });
-    ctx.body = createReadStream(raw.path);
+    ctx.body = raw.body;
   })
   .get('/:id/preview', allow(...READERS), validate(PreviewInput), async (ctx) => {
     const { params, query } = inputOf(ctx, PreviewInput);

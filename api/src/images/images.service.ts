@@ -10,14 +10,8 @@ import type { AuthUser, Services } from '../http/context.ts';
 import { AppError } from '../http/errors.ts';
 import { settingsAndActiveModel, type Settings } from '../settings/settings.service.ts';
 import { datasetBounds } from '../dataset/dataset.service.ts';
-import {
-  fileSize,
-  imageStore,
-  publish,
-  receiveUpload,
-  removeStalePreviews,
-  tempPath,
-} from './image-store.ts';
+import { fileSize, localFiles, receiveUpload, removeStalePreviews, tempPath } from './local-files.ts';
+import { ImageMissingError } from '../../../lib/image-store/image-store.ts';
 import { imagingPool, uploadPool, withKeyLock } from './imaging.ts';
 import * as repo from './images.repository.ts';
 import type { ImageDto, UploadedImageDto } from '../../../lib/api-types/images.ts';
@@ -70,6 +64,28 @@ export function modelVisibleTo(
 class AlreadyStored extends Error {}
 
 /**
+ * A call into the image store; its failure (a bucket that does not answer, refused credentials) is the store's,
+ * not the request's: 503 naming the store, so an operator sees where to look. A missing image is named as such.
+ */
+async function fromStore<T>(services: Services, what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    if (err instanceof ImageMissingError)
+      throw new AppError(
+        'unavailable',
+        `the file of ${what} is missing from the image store (${err.sha256})`,
+      );
+    services.logger.error({ err, store: services.images.description }, `image store failed: ${what}`);
+    throw new AppError(
+      'unavailable',
+      `the image store (${services.images.description}) failed for ${what}: ${(err as Error).message || (err as Error).name}`,
+    );
+  }
+}
+
+/**
  * Stores an uploaded TIFF: stream to a temporary file (hashing, size limit → 413), reuse the existing image
  * when the same bytes are already stored (200, whatever bundle or name this request gave; a stored file that went
  * missing is restored from these bytes), otherwise decode,
@@ -84,11 +100,14 @@ export async function uploadImage(
   body: Readable,
   declaredLength: number | null,
 ): Promise<{ created: boolean; image: UploadedImageDto }> {
-  const store = imageStore(services.config.dataDir);
-  const upload = await receiveUpload(store, body, services.config.maxUploadBytes, declaredLength);
+  const files = localFiles(services.config.dataDir);
+  const upload = await receiveUpload(files, body, services.config.maxUploadBytes, declaredLength);
+  const what = `the upload ${upload.sha256}`;
+  const put = () =>
+    fromStore(services, what, () => services.images.put(upload.sha256, { path: upload.path }));
   const existing = async (id: string) => {
     // Same bytes (verified by their hash): if the stored file went missing, this upload restores it.
-    if ((await fileSize(store.imagePath(upload.sha256))) === null) await publish(store, upload);
+    if ((await fromStore(services, what, () => services.images.size(upload.sha256))) === null) await put();
     const image = await getImage(services, user, id);
     return { created: false, image: { ...image, upload: { duplicate: true, outsideBounds: null } } };
   };
@@ -137,8 +156,9 @@ export async function uploadImage(
             histogram: Array.from(stats.histogram.counts),
           });
           if (id === null) throw new AlreadyStored(); // another process stored it meanwhile: roll back the bundle
-          // Publish inside the transaction: the row commits only once its file is in place.
-          await publish(store, upload);
+          // Into the store inside the transaction: the row commits (and the upload is acknowledged) only once
+          // the store holds the bytes — a completed PutObject, or the file renamed into place.
+          await put();
           published = true;
           return id;
         });
@@ -149,7 +169,10 @@ export async function uploadImage(
         const image = await getImage(services, user, id);
         return { created: true, image: { ...image, upload: { duplicate: false, outsideBounds } } };
       } catch (err) {
-        if (published) await rm(store.imagePath(upload.sha256), { force: true });
+        if (published)
+          await services.images
+            .remove(upload.sha256)
+            .catch((e) => services.logger.warn({ err: e }, 'could not remove an uncommitted image'));
         if (err instanceof AlreadyStored) {
           const id = await repo.imageIdBySha(services.db, upload.sha256);
           if (id) return existing(id);
@@ -158,7 +181,7 @@ export async function uploadImage(
       }
     });
   } finally {
-    await rm(upload.path, { force: true }); // a no-op once published (renamed away)
+    await rm(upload.path, { force: true }); // a no-op once a local store renamed it into place
   }
 }
 
@@ -260,18 +283,17 @@ async function imageFileOrThrow(services: Services, id: string) {
   return row;
 }
 
-/** Where the original bytes of an image are, for streaming. */
+/** The original bytes of an image as a stream from the image store, with what the response says of them. */
 export async function rawImage(services: Services, id: string) {
   const row = await imageFileOrThrow(services, id);
-  const file = imageStore(services.config.dataDir).imagePath(row.sha256);
-  const size = await fileSize(file);
-  if (size === null) {
+  const stored = await fromStore(services, `image ${id}`, () => services.images.stream(row.sha256));
+  if (stored === null) {
     throw new AppError(
       'unavailable',
       `the file of image ${id} is missing from the image store (${row.sha256})`,
     );
   }
-  return { path: file, size, name: row.name, sha256: row.sha256 };
+  return { body: stored.body, size: stored.size, name: row.name, sha256: row.sha256 };
 }
 
 /** Default preview width when the request names none; previews are never wider than the image. */
@@ -301,24 +323,18 @@ export async function previewImage(
   } else {
     conversion = method === 1 ? { method } : { method, local };
   }
-  const store = imageStore(services.config.dataDir);
-  const target = store.previewPath(row.sha256, key);
+  const files = localFiles(services.config.dataDir);
+  const target = files.previewPath(row.sha256, key);
   const etag = `"${row.sha256.slice(0, 16)}-${key}"`;
   if ((await fileSize(target)) !== null) return { path: target, etag };
 
-  const source = store.imagePath(row.sha256);
-  if ((await fileSize(source)) === null) {
-    throw new AppError(
-      'unavailable',
-      `the file of image ${id} is missing from the image store (${row.sha256})`,
-    );
-  }
-  const png = await imagingPool().run('preview', { source: { path: source }, conversion, width });
+  const source = await fromStore(services, `image ${id}`, () => services.images.source(row.sha256));
+  const png = await imagingPool().run('preview', { source, conversion, width });
   await mkdir(path.dirname(target), { recursive: true });
-  const tmp = await tempPath(store, 'preview');
+  const tmp = await tempPath(files, 'preview');
   await writeFile(tmp, png);
   await rename(tmp, target); // atomic: concurrent renderers of the same key write identical bytes
   if (method === 2 || method === 4)
-    await removeStalePreviews(store, row.sha256, `m${method}-w${width}-`, key);
+    await removeStalePreviews(files, row.sha256, `m${method}-w${width}-`, key);
   return { path: target, etag };
 }

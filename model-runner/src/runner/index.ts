@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { DB } from '../../../lib/db/schema.ts';
 import { JobRunner } from '../../../lib/jobs/worker.ts';
 import type { ComputeThread } from './compute.ts';
+import type { ImageSourceReader } from '../../../lib/image-store/image-store.ts';
 import { RunnerResources } from './resources.ts';
 import { Scheduler } from './scheduler.ts';
 import { embedHandler, scoreHandler } from './score.ts';
@@ -13,6 +14,8 @@ export interface ModelRunnerOptions {
   db: Kysely<DB>;
   logger: Logger;
   dataDir: string;
+  /** Where image bytes come from; default: the store PLATINA_IMAGE_STORE names (resources.ts). */
+  images?: ImageSourceReader;
   env?: NodeJS.ProcessEnv;
   /** PostgreSQL URL to LISTEN on; absent for the embedded database (wake() from the API instead). */
   listenUrl?: string;
@@ -39,6 +42,7 @@ export function createModelRunner(o: ModelRunnerOptions): ModelRunner {
     db: o.db,
     logger: o.logger,
     dataDir: o.dataDir,
+    images: o.images,
     env: o.env,
     compute: o.compute,
   });

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { DB } from '../../../lib/db/schema.ts';
@@ -18,6 +17,8 @@ import { EVIDENCE_VERSION } from '../evidence/extract.ts';
 import { parseFeatureSet, type FeatureSet } from '../evidence/features.ts';
 import type { UnusualnessInput, UnusualnessResult } from '../evidence/unusualness.ts';
 import { evidenceOf, putEvidence } from './evidence-store.ts';
+import { parseImageStoreSpec, type ImageSourceReader } from '../../../lib/image-store/image-store.ts';
+import { openImageSource } from '../../../lib/image-store/open.ts';
 
 /** At most this many vectors (2 KB each) are kept in memory: 200 MB. */
 const MEMO_LIMIT = 100_000;
@@ -41,8 +42,13 @@ export interface BackboneInfo {
 export interface RunnerResourcesOptions {
   db: Kysely<DB>;
   logger: Logger;
-  /** PLATINA_DATA_DIR: images are read from <dataDir>/images/<sha256>. */
+  /** PLATINA_DATA_DIR: the default image store is <dataDir>/images/<sha256>. */
   dataDir: string;
+  /**
+   * Where image bytes come from. Default: what PLATINA_IMAGE_STORE names in `env` — the data directory, an S3
+   * bucket, or an API instance's URL for a runner that shares neither (lib/image-store).
+   */
+  images?: ImageSourceReader;
   env?: NodeJS.ProcessEnv;
   /** A compute thread to share (tests run several runners without rebuilding the backbone each time). */
   compute?: ComputeThread;
@@ -52,6 +58,8 @@ export class RunnerResources {
   readonly db: Kysely<DB>;
   readonly logger: Logger;
   readonly dataDir: string;
+  readonly images: ImageSourceReader;
+  private readonly ownImages: (ImageSourceReader & { close(): void }) | null;
   readonly env: NodeJS.ProcessEnv;
   readonly inputSize: { height: number; width: number };
   readonly store: DbEmbeddingStore;
@@ -70,6 +78,8 @@ export class RunnerResources {
     this.logger = o.logger;
     this.dataDir = o.dataDir;
     this.env = withInputSizeDefault(o.env ?? process.env, o.logger);
+    this.ownImages = o.images ? null : openImageSource(parseImageStoreSpec(this.env, o.dataDir, 'runner'));
+    this.images = o.images ?? this.ownImages!;
     this.inputSize = parseInputSize(this.env.PLATINA_INPUT_SIZE);
     this.store = new DbEmbeddingStore(o.db);
     this.compute = o.compute ?? new ComputeThread();
@@ -123,7 +133,7 @@ export class RunnerResources {
       const part = missing.slice(start, start + slice);
       const settled = await Promise.allSettled(
         part.map(async (sha) => {
-          const e = await pool.run('evidence', { source: { path: path.join(this.dataDir, 'images', sha) } });
+          const e = await pool.run('evidence', { source: await this.images.source(sha) });
           await putEvidence(this.db, EVIDENCE_VERSION, sha, e.values, e.heatmap);
           this.namesP ??= Promise.resolve(e.names);
           out.set(sha, e.values);
@@ -265,11 +275,14 @@ export class RunnerResources {
     // In slices, so progress (and with it the heartbeat and a stop request) is seen between them.
     for (let start = 0; start < missing.length; start += 8) {
       const slice = missing.slice(start, start + 8);
-      const items = slice.map((im) => ({
-        sha256: im.sha256,
-        source: { path: path.join(this.dataDir, 'images', im.sha256) },
-        conversion: conversionFor(method, im, bounds),
-      }));
+      // One slice's bytes at a time: a bucket or API source hands bytes, not paths (8 images, ~100 MB at most).
+      const items = await Promise.all(
+        slice.map(async (im) => ({
+          sha256: im.sha256,
+          source: await this.images.source(im.sha256),
+          conversion: conversionFor(method, im, bounds),
+        })),
+      );
       const vectors = await this.compute.run('embed', {
         env: { ...this.env },
         inputSize: this.inputSize,
@@ -348,6 +361,7 @@ export class RunnerResources {
   async close(waitMs = 5000): Promise<void> {
     await this.evidencePool?.close();
     this.evidencePool = null;
+    this.ownImages?.close();
     if (this.ownsCompute) await this.compute.terminate(waitMs);
   }
 }

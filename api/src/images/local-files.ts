@@ -1,29 +1,27 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { AppError } from '../http/errors.ts';
 
 /**
- * The image files under PLATINA_DATA_DIR:
+ * What an API instance keeps on its own disk under PLATINA_DATA_DIR, whatever the image store
+ * (lib/image-store: the originals, in images/ or in a bucket):
  *
- *   images/<sha256>                      the original bytes, content-addressed (immutable)
- *   previews/<sha256>/<key>.png          rendered previews (a cache: deleting it is always safe)
- *   tmp/                                 uploads being received (same file system, so a rename publishes them)
+ *   previews/<sha256>/<key>.png          rendered previews (a cache per instance: deleting it is always safe)
+ *   tmp/                                 uploads being received and hashed before the store takes them
  *
- * An upload is streamed into tmp/ while being hashed, then renamed to images/<sha256> inside the
- * transaction that inserts its row: the row commits only after the file is in place, and a failed
- * transaction removes the file again (see images.service.ts).
+ * An upload is streamed into tmp/ while being hashed, then put into the image store inside the transaction that
+ * inserts its row: the row commits only after the store has the bytes, and a failed transaction removes them
+ * again (see images.service.ts).
  */
-export interface ImageStore {
-  imagePath(sha256: string): string;
+export interface LocalFiles {
   previewPath(sha256: string, key: string): string;
   tmpDir: string;
 }
 
-export function imageStore(dataDir: string): ImageStore {
+export function localFiles(dataDir: string): LocalFiles {
   return {
-    imagePath: (sha256) => path.join(dataDir, 'images', sha256),
     previewPath: (sha256, key) => path.join(dataDir, 'previews', sha256, `${key}.png`),
     tmpDir: path.join(dataDir, 'tmp'),
   };
@@ -36,7 +34,7 @@ export interface ReceivedUpload {
 }
 
 /** A fresh, unique path in the store's tmp/ directory (created on demand). */
-export async function tempPath(store: ImageStore, prefix: string): Promise<string> {
+export async function tempPath(store: LocalFiles, prefix: string): Promise<string> {
   await mkdir(store.tmpDir, { recursive: true });
   return path.join(store.tmpDir, `${prefix}-${process.pid}-${randomBytes(8).toString('hex')}`);
 }
@@ -63,7 +61,7 @@ const WRITE_BATCH = 1024 * 1024;
  * Over the limit → 413 (the rest of the body is discarded, see DRAIN_LIMIT). Any failure removes the file.
  */
 export async function receiveUpload(
-  store: ImageStore,
+  store: LocalFiles,
   body: Readable,
   maxBytes: number,
   declaredLength: number | null,
@@ -100,7 +98,7 @@ export async function receiveUpload(
       if (pendingBytes >= WRITE_BATCH) await flush();
     }
     await flush();
-    await handle.sync(); // durable before it is published by rename
+    await handle.sync(); // durable before the store takes it (a local store renames it into place)
     return { path: file, sha256: hash.digest('hex'), size };
   } catch (err) {
     await handle.close().catch(() => {});
@@ -132,14 +130,6 @@ async function drain(body: Readable, limit: number): Promise<void> {
   }
 }
 
-/** Publishes a received upload as images/<sha256> (atomic; identical content may already be there). */
-export async function publish(store: ImageStore, upload: ReceivedUpload): Promise<string> {
-  const target = store.imagePath(upload.sha256);
-  await mkdir(path.dirname(target), { recursive: true });
-  await rename(upload.path, target);
-  return target;
-}
-
 export async function fileSize(p: string): Promise<number | null> {
   try {
     return (await stat(p)).size;
@@ -150,7 +140,7 @@ export async function fileSize(p: string): Promise<number | null> {
 }
 
 /** Removes cached previews of an image whose file name starts with `prefix` except `keep`. */
-export async function removeStalePreviews(store: ImageStore, sha256: string, prefix: string, keep: string) {
+export async function removeStalePreviews(store: LocalFiles, sha256: string, prefix: string, keep: string) {
   const dir = path.dirname(store.previewPath(sha256, 'x'));
   let names: string[];
   try {
