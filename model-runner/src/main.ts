@@ -8,6 +8,8 @@ import { createModelRunner } from './runner/index.ts';
  * `npm run runner`: a model runner process against PostgreSQL (DATABASE_URL), e.g. a GPU worker beside
  * the API instances. With the embedded database the runner lives inside `npm start` instead.
  * SIGTERM/SIGINT: stop claiming, give the current job 30 s, then hand it back to the queue.
+ * Image bytes come from PLATINA_IMAGE_STORE: the data directory (default, a disk shared with the API), an S3
+ * bucket, or an API instance's URL (docs/scale-out.md).
  */
 const url = process.env.DATABASE_URL?.trim();
 if (!url) {
@@ -30,7 +32,10 @@ const runner = createModelRunner({
 });
 runner.start();
 void runner.resources.backbone().catch((err) => logger.error({ err }, 'cannot load the backbone'));
-logger.info({ worker: runner.jobs.workerId }, 'model runner started');
+logger.info(
+  { worker: runner.jobs.workerId, images: runner.resources.images.description },
+  'model runner started',
+);
 
 let stopping = false;
 const stop = async (signal: string) => {
