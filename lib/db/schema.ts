@@ -242,7 +242,22 @@ export interface ImageUnusualnessTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** View `active_model` (migration 2026-12-04T1800): the latest activation; no row before the first model. */
+export interface ActiveModelView {
+  model_version: string;
+  activated_by: string | null;
+  reason: string;
+  created_at: ColumnType<Date, never, never>;
+}
+
+/** View `current_votes` (migration 2026-12-04T1800): each voter's latest vote per image. Read-only. */
+export type CurrentVotesView = {
+  [K in keyof VotesTable]: ColumnType<Selectable<VotesTable>[K], never, never>;
+};
+
 export interface DB {
+  active_model: ActiveModelView;
+  current_votes: CurrentVotesView;
   users: UsersTable;
   sessions: SessionsTable;
   bundles: BundlesTable;

@@ -84,8 +84,8 @@ export async function ruleInputsOf(db: Exec, imageIds: readonly string[]): Promi
          'image_id', i.id::text,
          'revision', (select revision::text from image_consensus where image_id = i.id),
          'votes', (select json_agg(v) from (
-            select distinct on (user_id) user_id::text, verdict, anomalies
-            from votes where image_id = i.id order by user_id, id desc) v),
+            select c.user_id::text as user_id, c.verdict, c.anomalies
+            from current_votes c where c.image_id = i.id order by c.user_id) v),
          'latest', (select row_to_json(r) from (
             select user_id::text, action, verdict, anomalies, reason, created_at
             from resolutions where image_id = i.id order by id desc limit 1) r)))
@@ -292,13 +292,11 @@ export function insertResolution(
  */
 export function allCurrentVotes(db: Exec, opts: { bundle?: string; includedOnly?: boolean } = {}) {
   let q = db
-    .selectFrom('votes as v')
+    .selectFrom('current_votes as v')
     .innerJoin('images as i', 'i.id', 'v.image_id')
     .select(['v.image_id', 'v.user_id', 'v.verdict', 'v.anomalies'])
-    .distinctOn(['v.image_id', 'v.user_id'])
     .orderBy('v.image_id')
-    .orderBy('v.user_id')
-    .orderBy('v.id', 'desc');
+    .orderBy('v.user_id');
   if (opts.includedOnly) q = q.where('i.excluded', '=', false);
   if (opts.bundle !== undefined) {
     q = q.innerJoin('bundles as b', 'b.id', 'i.bundle_id').where('b.name', '=', opts.bundle);

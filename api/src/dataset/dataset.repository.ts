@@ -31,6 +31,6 @@ export async function activeModelBounds(
   return db
     .selectFrom('model_versions as v')
     .select(['v.id', 'v.method', 'v.global_bounds'])
-    .where('v.id', '=', sql<string>`(select model_version from model_activations order by id desc limit 1)`)
+    .where('v.id', '=', sql<string>`(select model_version from active_model)`)
     .executeTakeFirst();
 }

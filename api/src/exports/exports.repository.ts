@@ -75,8 +75,10 @@ export function votesPage(db: Kysely<DB>, afterId: string) {
       'v.comment',
       'v.model_hint_shown',
       'v.created_at',
-      sql<boolean>`not exists (select 1 from votes w
-        where w.image_id = v.image_id and w.user_id = v.user_id and w.id > v.id)`.as('current'),
+      // A scalar subquery, so the filter on (image_id, user_id) reaches into the view's DISTINCT ON: one index
+      // probe per vote (as EXISTS, the planner hashes the whole view once per page instead).
+      sql<boolean>`(select c.id from current_votes c
+        where c.image_id = v.image_id and c.user_id = v.user_id) = v.id`.as('current'),
       'v.anomaly_hint',
     ])
     .where('v.id', '>', afterId)

@@ -33,12 +33,7 @@ export function findVersion(db: Exec, id: string) {
 
 /** The active version: the latest activation (append-only history), with when and why. */
 export function activeActivation(db: Exec) {
-  return db
-    .selectFrom('model_activations')
-    .select(['model_version', 'reason', 'created_at'])
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  return db.selectFrom('active_model').select(['model_version', 'reason', 'created_at']).executeTakeFirst();
 }
 
 /** The active model version's id, or null before the first model. */

@@ -45,7 +45,7 @@ interface SettingsAndModelRow {
  */
 export const SETTINGS_AND_MODEL = sql<SettingsAndModelRow>`
   select ${repo.SETTINGS_TEXT} as settings,
-         (select model_version::text from model_activations order by id desc limit 1) as model`;
+         (select model_version::text from active_model) as model`;
 
 export function settingsAndModelFromRow(row: SettingsAndModelRow): SettingsAndModel {
   return { settings: settingsFromRows(repo.settingRowsFromText(row.settings)), activeModel: row.model };

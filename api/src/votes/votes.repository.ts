@@ -27,13 +27,10 @@ const VOTE_COLUMNS = [
 /** Current votes of one image (latest per voter), oldest first. */
 export async function listCurrentVotes(db: Exec, imageId: string) {
   const rows = await db
-    .selectFrom('votes as v')
+    .selectFrom('current_votes as v')
     .innerJoin('users as u', 'u.id', 'v.user_id')
     .select(VOTE_COLUMNS)
-    .distinctOn('v.user_id')
     .where('v.image_id', '=', imageId)
-    .orderBy('v.user_id')
-    .orderBy('v.id', 'desc')
     .execute();
   return rows.sort((a, b) => Number(a.id) - Number(b.id));
 }

@@ -123,12 +123,7 @@ export interface ModelVersionRow {
 
 /** The active model version (latest activation), or undefined before the first. */
 export async function activeVersion(db: Exec): Promise<ModelVersionRow | undefined> {
-  const a = await db
-    .selectFrom('model_activations')
-    .select('model_version')
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const a = await db.selectFrom('active_model').select('model_version').executeTakeFirst();
   return a ? findVersion(db, a.model_version) : undefined;
 }
 

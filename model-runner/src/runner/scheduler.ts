@@ -156,11 +156,9 @@ export class Scheduler {
     const db = this.res.db;
     const now = await repo.now(db);
     const active = await db
-      .selectFrom('model_activations as a')
+      .selectFrom('active_model as a')
       .innerJoin('model_versions as v', 'v.id', 'a.model_version')
       .select(['a.model_version', 'v.created_at'])
-      .orderBy('a.id', 'desc')
-      .limit(1)
       .executeTakeFirst();
     let since = this.lastRefresh ? new Date(this.lastRefresh.getTime() - 5000) : new Date(0);
     if (active && active.model_version !== this.lastVersion && this.lastVersion !== undefined) {
