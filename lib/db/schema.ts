@@ -232,6 +232,36 @@ export interface ImageExclusionsTable {
   created_at: CreatedAt;
 }
 
+/** Marking and unmarking reference images (append-only; migrations/…T1810). A mark fixes the answer. */
+export interface ReferenceMarksTable {
+  id: Id;
+  image_id: string;
+  user_id: string;
+  action: 'mark' | 'unmark';
+  /** The answer a mark fixes (the consensus then); null for an unmark. */
+  verdict: Verdict | null;
+  anomalies: Generated<string[]>;
+  created_at: CreatedAt;
+}
+
+/** A reference the queue handed to an expert, not yet answered (soft state, like a lease). */
+export interface ReferenceOffersTable {
+  image_id: string;
+  user_id: string;
+  offered_at: Generated<Timestamp>;
+}
+
+/** An expert's answer on a reference image, with the answer in force then (append-only; never a vote). */
+export interface ReferenceAnswersTable {
+  id: Id;
+  image_id: string;
+  user_id: string;
+  verdict: Verdict;
+  anomalies: Generated<string[]>;
+  expected_verdict: Verdict;
+  created_at: CreatedAt;
+}
+
 /** Current unusualness of each image (derived; replaced on each refit). */
 export interface ImageUnusualnessTable {
   image_id: string;
@@ -276,6 +306,9 @@ export interface DB {
   image_evidence: ImageEvidenceTable;
   image_unusualness: ImageUnusualnessTable;
   image_exclusions: ImageExclusionsTable;
+  reference_marks: ReferenceMarksTable;
+  reference_offers: ReferenceOffersTable;
+  reference_answers: ReferenceAnswersTable;
 }
 
 export type User = Selectable<UsersTable>;
