@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { readFile, stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -11,6 +11,11 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { ImageMissingError, SHA256_HEX, type ImageStore, type S3Settings } from './image-store.ts';
+
+const RETRYABLE_BYTES = 64 * 1024 * 1024;
+
+/** The SDK's warnings go to the console; every failure reaches the caller as an error, which logs it. */
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** An S3 answer that means "no such object" (GET says NoSuchKey, HEAD has no body and says NotFound). */
 function notFound(err: unknown): boolean {
@@ -31,6 +36,7 @@ export function s3ImageStore(o: { bucket: string; prefix: string; s3: S3Settings
     endpoint: o.s3.endpoint ?? undefined,
     forcePathStyle: o.s3.forcePathStyle,
     credentials: o.s3.credentials ?? undefined,
+    logger: quiet,
     // Newer SDKs add CRC32 checksums to every request by default (for streams as aws-chunked trailers), which
     // several S3-compatible servers reject. Checksums only where the API requires them keeps every one working;
     // the content's own SHA-256 is its key, and migrate-store.ts verifies it end to end.
@@ -53,10 +59,17 @@ export function s3ImageStore(o: { bucket: string; prefix: string; s3: S3Settings
   return {
     description: where,
     async put(sha256, source) {
-      const body =
-        'path' in source
-          ? { Body: createReadStream(source.path), ContentLength: (await stat(source.path)).size }
-          : { Body: source.bytes, ContentLength: source.bytes.byteLength };
+      // The SDK retries a failed request only when it can send the body again: a buffer, not a stream. Images
+      // are a few MB; only files beyond RETRYABLE_BYTES are streamed (and not retried).
+      let body: { Body: Uint8Array | Readable; ContentLength: number };
+      if ('bytes' in source) body = { Body: source.bytes, ContentLength: source.bytes.byteLength };
+      else {
+        const size = (await stat(source.path)).size;
+        body = {
+          Body: size <= RETRYABLE_BYTES ? await readFile(source.path) : createReadStream(source.path),
+          ContentLength: size,
+        };
+      }
       await client.send(
         new PutObjectCommand({
           Bucket: o.bucket,
