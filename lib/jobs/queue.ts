@@ -266,6 +266,29 @@ export async function recentJobs(
     .execute()) as unknown as JobRow[];
 }
 
+/** The newest job of these kinds (by id): when it was enqueued, where it stands, when it ended. */
+export function latestJobOf(db: Exec, kinds: readonly JobKind[]) {
+  return db
+    .selectFrom('jobs')
+    .select(['status', 'created_at', 'finished_at'])
+    .where('kind', 'in', kinds)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** Whether a job of these kinds is queued or running. */
+export async function anyActive(db: Exec, kinds: readonly JobKind[]): Promise<boolean> {
+  const row = await db
+    .selectFrom('jobs')
+    .select('id')
+    .where('kind', 'in', kinds)
+    .where('status', 'in', ['queued', 'running'])
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /**
  * Lock the job row inside a handler's final transaction and check that this runner still holds it. A
  * runner that was swept as dead (and whose job another runner may now run) must not commit its results:

@@ -278,3 +278,121 @@ export async function now(db: Exec): Promise<Date> {
   const r = await sql<{ now: Date }>`select now() as now`.execute(db);
   return r.rows[0].now;
 }
+
+/** At most `limit` included images without an evidence vector of `version`, oldest first (the evidence job's batch). */
+export async function imagesWithoutEvidence(db: Exec, version: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('images as i')
+    .select('i.id')
+    .where('i.excluded', '=', false) // excluded images are given no evidence (imagesById)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('image_evidence as e')
+            .select(sql`1`.as('one'))
+            .whereRef('e.sha256', '=', 'i.sha256')
+            .where('e.version', '=', version),
+        ),
+      ),
+    )
+    .orderBy('i.id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** At most `limit` included images that model version `modelVersion` has not scored, oldest first. */
+export async function imagesUnscoredBy(db: Exec, modelVersion: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('images as i')
+    .select('i.id')
+    .where('i.excluded', '=', false) // excluded images are neither embedded nor scored (imagesById)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('predictions as p')
+            .select(sql`1`.as('one'))
+            .whereRef('p.image_id', '=', 'i.id')
+            .where('p.model_version', '=', modelVersion),
+        ),
+      ),
+    )
+    .orderBy('i.id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** At most `limit` included images without the unflipped embedding of this backbone, input size and method. */
+export async function imagesNotEmbedded(
+  db: Exec,
+  key: { backboneHash: string; inputSize: string; method: Method },
+  limit: number,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('images as i')
+    .select('i.id')
+    .where('i.excluded', '=', false)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('embeddings as e')
+            .select(sql`1`.as('one'))
+            .whereRef('e.sha256', '=', 'i.sha256')
+            .where('e.backbone_hash', '=', key.backboneHash)
+            .where('e.input_size', '=', key.inputSize)
+            .where('e.method', '=', key.method)
+            .where('e.flip', '=', 0),
+        ),
+      ),
+    )
+    .orderBy('i.id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Images resolved after `since` (all resolved images without it). Counted by `resolved_at`, which keeps its time
+ * while a decision stands (a confirming late vote does not move it), not by `updated_at`, which every vote moves.
+ */
+export async function resolvedSince(db: Exec, since: Date | undefined): Promise<number> {
+  let q = db
+    .selectFrom('image_consensus')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('status', '=', 'resolved');
+  if (since) q = q.where('resolved_at', '>', since);
+  return Number((await q.executeTakeFirstOrThrow()).n);
+}
+
+/** Images whose consensus is normal (what the unusualness model is fitted on once there are enough). */
+export async function consensusNormalCount(db: Exec): Promise<number> {
+  const row = await db
+    .selectFrom('image_consensus')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('status', '=', 'resolved')
+    .where('verdict', '=', 'normal')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** The active version's id and when it was created, or undefined before the first model. */
+export function activeVersionCreated(db: Exec) {
+  return db
+    .selectFrom('active_model as a')
+    .innerJoin('model_versions as v', 'v.id', 'a.model_version')
+    .select(['a.model_version', 'v.created_at'])
+    .executeTakeFirst();
+}
+
+/** The stored P(abnormal) of these images under `modelVersion`, with each image's bundle name. */
+export function storedPredictions(db: Exec, modelVersion: string, ids: readonly string[]) {
+  return db
+    .selectFrom('predictions as p')
+    .innerJoin('images as i', 'i.id', 'p.image_id')
+    .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
+    .select(['p.image_id', 'p.p_abnormal', 'b.name as bundle'])
+    .where('p.model_version', '=', modelVersion)
+    .where('p.image_id', 'in', ids)
+    .execute();
+}

@@ -1,5 +1,4 @@
-import { sql } from 'kysely';
-import { enqueue } from '../../../lib/jobs/queue.ts';
+import { anyActive, enqueue, latestJobOf } from '../../../lib/jobs/queue.ts';
 import { DEFAULT_METHOD } from '../../../lib/jobs/payloads.ts';
 import { computePriority, coverageFrom } from '../priority/priority.ts';
 import { EVIDENCE_VERSION } from '../evidence/extract.ts';
@@ -22,6 +21,10 @@ import type { RunnerResources } from './resources.ts';
  */
 /** New resolved labels between two refits of the normal model (a refit costs seconds, not a training). */
 export const REFIT_EVERY = 10;
+/** Images per `embed` / `evidence` job. */
+const BATCH = 10_000;
+/** A batch that failed for good (e.g. an unreadable file) is not retried in a loop: the next waits this long. */
+const FAILED_BATCH_PAUSE_MS = 600_000;
 
 export class Scheduler {
   private lastRefresh: Date | null = null;
@@ -50,34 +53,13 @@ export class Scheduler {
    */
   async evidenceForNewImages(): Promise<string | null> {
     const db = this.res.db;
-    const rows = await db
-      .selectFrom('images as i')
-      .select('i.id')
-      .where('i.excluded', '=', false) // nor given evidence (repository.imagesById)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('image_evidence as e')
-              .select(sql`1`.as('one'))
-              .whereRef('e.sha256', '=', 'i.sha256')
-              .where('e.version', '=', EVIDENCE_VERSION),
-          ),
-        ),
-      )
-      .orderBy('i.id')
-      .limit(10_000)
-      .execute();
-    if (rows.length === 0) return null;
-    const last = await db
-      .selectFrom('jobs')
-      .select(['status', 'finished_at'])
-      .where('kind', '=', 'evidence')
-      .orderBy('id', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    if (last?.status === 'failed' && Date.now() - (last.finished_at?.getTime() ?? 0) < 600_000) return null;
+    const ids = await repo.imagesWithoutEvidence(db, EVIDENCE_VERSION, BATCH);
+    if (ids.length === 0) return null;
+    const last = await latestJobOf(db, ['evidence']);
+    if (last?.status === 'failed' && Date.now() - (last.finished_at?.getTime() ?? 0) < FAILED_BATCH_PAUSE_MS)
+      return null;
     if (last?.status === 'queued' || last?.status === 'running') return null;
-    const job = await enqueue(db, 'evidence', { imageIds: rows.map((r) => r.id) }, { key: 'evidence:new' });
+    const job = await enqueue(db, 'evidence', { imageIds: ids }, { key: 'evidence:new' });
     return job?.id ?? null;
   }
 
@@ -87,26 +69,9 @@ export class Scheduler {
    */
   async maybeRefitUnusualness(): Promise<string | null> {
     const db = this.res.db;
-    const normals = await db
-      .selectFrom('image_consensus')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('status', '=', 'resolved')
-      .where('verdict', '=', 'normal')
-      .executeTakeFirstOrThrow();
-    if (Number(normals.n) < MIN_NORMALS) return null;
-    const last = await db
-      .selectFrom('jobs')
-      .select('created_at')
-      .where('kind', 'in', ['evidence', 'unusualness'])
-      .orderBy('id', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    let q = db
-      .selectFrom('image_consensus')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('status', '=', 'resolved');
-    if (last) q = q.where('resolved_at', '>', last.created_at as never);
-    if (Number((await q.executeTakeFirstOrThrow()).n) < REFIT_EVERY) return null;
+    if ((await repo.consensusNormalCount(db)) < MIN_NORMALS) return null;
+    const last = await latestJobOf(db, ['evidence', 'unusualness']);
+    if ((await repo.resolvedSince(db, last?.created_at)) < REFIT_EVERY) return null;
     const job = await enqueue(db, 'unusualness', {}, { key: 'unusualness' });
     return job?.id ?? null;
   }
@@ -120,19 +85,8 @@ export class Scheduler {
   async maybeRetrain(): Promise<string | null> {
     const db = this.res.db;
     const every = await repo.retrainEvery(db);
-    const last = await db
-      .selectFrom('jobs')
-      .select('created_at')
-      .where('kind', '=', 'train')
-      .orderBy('id', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    let q = db
-      .selectFrom('image_consensus')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('status', '=', 'resolved');
-    if (last) q = q.where('resolved_at', '>', last.created_at as never);
-    const fresh = Number((await q.executeTakeFirstOrThrow()).n);
+    const last = await latestJobOf(db, ['train']);
+    const fresh = await repo.resolvedSince(db, last?.created_at);
     if (fresh < every) return null;
     const active = await repo.activeVersion(db);
     const job = await enqueue(
@@ -155,11 +109,7 @@ export class Scheduler {
   async refreshPriorities(): Promise<number> {
     const db = this.res.db;
     const now = await repo.now(db);
-    const active = await db
-      .selectFrom('active_model as a')
-      .innerJoin('model_versions as v', 'v.id', 'a.model_version')
-      .select(['a.model_version', 'v.created_at'])
-      .executeTakeFirst();
+    const active = await repo.activeVersionCreated(db);
     let since = this.lastRefresh ? new Date(this.lastRefresh.getTime() - 5000) : new Date(0);
     if (active && active.model_version !== this.lastVersion && this.lastVersion !== undefined) {
       since = new Date(Math.min(since.getTime(), active.created_at.getTime() - 5000));
@@ -174,14 +124,7 @@ export class Scheduler {
     // In chunks: a settings change can touch every image, and a statement takes at most 65 535 parameters.
     for (let start = 0; start < changed.length; start += 5000) {
       const chunk = changed.slice(start, start + 5000);
-      const rows = await db
-        .selectFrom('predictions as p')
-        .innerJoin('images as i', 'i.id', 'p.image_id')
-        .innerJoin('bundles as b', 'b.id', 'i.bundle_id')
-        .select(['p.image_id', 'p.p_abnormal', 'b.name as bundle'])
-        .where('p.model_version', '=', active.model_version)
-        .where('p.image_id', 'in', chunk)
-        .execute();
+      const rows = await repo.storedPredictions(db, active.model_version, chunk);
       if (rows.length === 0) continue;
       const consensus = await repo.consensusOf(db, chunk);
       const unusual = await unusualnessOf(db, chunk);
@@ -215,71 +158,24 @@ export class Scheduler {
     const db = this.res.db;
     const active = await repo.activeVersion(db);
     let ids: string[];
-    if (active) {
-      const rows = await db
-        .selectFrom('images as i')
-        .select('i.id')
-        .where('i.excluded', '=', false) // excluded images are neither embedded nor scored (repository.imagesById)
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom('predictions as p')
-                .select(sql`1`.as('one'))
-                .whereRef('p.image_id', '=', 'i.id')
-                .where('p.model_version', '=', active.id),
-            ),
-          ),
-        )
-        .orderBy('i.id')
-        .limit(10_000)
-        .execute();
-      ids = rows.map((r) => r.id);
-    } else {
+    if (active) ids = await repo.imagesUnscoredBy(db, active.id, BATCH);
+    else {
       // Building the backbone can take a minute: never hold the claim loop for it.
       const backbone = this.res.backboneIfReady();
       if (!backbone) return null;
-      const rows = await db
-        .selectFrom('images as i')
-        .select('i.id')
-        .where('i.excluded', '=', false) // excluded images are neither embedded nor scored (repository.imagesById)
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom('embeddings as e')
-                .select(sql`1`.as('one'))
-                .whereRef('e.sha256', '=', 'i.sha256')
-                .where('e.backbone_hash', '=', backbone.hash)
-                .where('e.input_size', '=', this.res.inputSizeKey)
-                .where('e.method', '=', DEFAULT_METHOD)
-                .where('e.flip', '=', 0),
-            ),
-          ),
-        )
-        .orderBy('i.id')
-        .limit(10_000)
-        .execute();
-      ids = rows.map((r) => r.id);
+      const key = { backboneHash: backbone.hash, inputSize: this.res.inputSizeKey, method: DEFAULT_METHOD };
+      ids = await repo.imagesNotEmbedded(db, key, BATCH);
     }
     if (ids.length === 0) return null;
     // A batch that failed for good (e.g. an unreadable file) is not retried in a loop: wait 10 minutes.
-    const lastEmbed = await db
-      .selectFrom('jobs')
-      .select(['status', 'finished_at'])
-      .where('kind', '=', 'embed')
-      .orderBy('id', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    if (lastEmbed?.status === 'failed' && Date.now() - (lastEmbed.finished_at?.getTime() ?? 0) < 600_000)
+    const lastEmbed = await latestJobOf(db, ['embed']);
+    if (
+      lastEmbed?.status === 'failed' &&
+      Date.now() - (lastEmbed.finished_at?.getTime() ?? 0) < FAILED_BATCH_PAUSE_MS
+    )
       return null;
     // One batch at a time: while one is queued or running, the next check waits for it.
-    const busy = await db
-      .selectFrom('jobs')
-      .select('id')
-      .where('kind', 'in', ['embed', 'score'])
-      .where('status', 'in', ['queued', 'running'])
-      .limit(1)
-      .executeTakeFirst();
-    if (busy) return null;
+    if (await anyActive(db, ['embed', 'score'])) return null;
     const job = await enqueue(db, 'embed', { imageIds: ids }, { key: 'embed:new' });
     return job?.id ?? null;
   }
