@@ -23,7 +23,7 @@ const STATE_LABEL: Record<UploadState, string> = {
   cancelled: 'cancelled',
 };
 
-const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
+const size = (n: number) => (n < 1048576 ? `${Math.ceil(n / 1024)} kB` : `${(n / 1048576).toFixed(1)} MB`);
 
 /** Rows of the per-file list drawn at once; a batch of thousands lists its problems first, then a count. */
 const LIST_ROWS = 400;
