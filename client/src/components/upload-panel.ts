@@ -197,7 +197,7 @@ export class UploadPanel extends LitElement {
         ${t.finished} of ${t.files} files done · ${t.stored} stored · ${t.duplicates}
         duplicate${t.duplicates === 1 ? '' : 's'} · ${t.rejected}
         rejected${t.flagged ? html` · <span class="flag">${t.flagged} outside the bounds</span>` : nothing} ·
-        ${mb(t.sentBytes)} of ${mb(t.bytes)}
+        ${size(t.sentBytes)} of ${size(t.bytes)}
       </p>
       <progress aria-label="Overall progress" max=${Math.max(1, t.bytes)} value=${t.sentBytes}></progress>
       <div class="list">
