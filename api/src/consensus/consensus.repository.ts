@@ -391,6 +391,16 @@ export async function setUnlabeledVotesNeeded(tx: Transaction<DB>, votesRequired
 
 /** The stored consensus of one image with the resolving lead's name; undefined when none is stored yet. */
 export function findConsensus(db: Exec, imageId: string) {
+  return consensusWithResolver(db).where('c.image_id', '=', imageId).executeTakeFirst();
+}
+
+/** The consensus rows of these images in one statement (absent: no row yet), e.g. for the review queue. */
+export function findConsensusOf(db: Exec, imageIds: readonly string[]) {
+  if (imageIds.length === 0) return Promise.resolve([]);
+  return consensusWithResolver(db).where('c.image_id', 'in', imageIds).execute();
+}
+
+function consensusWithResolver(db: Exec) {
   return db
     .selectFrom('image_consensus as c')
     .leftJoin('users as u', 'u.id', 'c.resolved_by')
@@ -407,7 +417,5 @@ export function findConsensus(db: Exec, imageId: string) {
       'u.username as resolved_by_username',
       'c.reason',
       'c.resolved_at',
-    ])
-    .where('c.image_id', '=', imageId)
-    .executeTakeFirst();
+    ]);
 }

@@ -1,10 +1,10 @@
 import type { Services } from '../http/context.ts';
 import { currentDawidSkene } from '../consensus/dawid-skene.service.ts';
-import { findConsensus } from '../consensus/consensus.repository.ts';
+import { findConsensusOf } from '../consensus/consensus.repository.ts';
 import { toConsensusDto } from '../consensus/consensus.service.ts';
 import { activeModelVersion } from '../models/models.repository.ts';
 import { getSettings } from '../settings/settings.service.ts';
-import { currentVotes } from '../votes/votes.service.ts';
+import { currentVotesOf } from '../votes/votes.service.ts';
 import * as repo from './review.repository.ts';
 import type { ReviewItem, ReviewReasonCode } from '../../../lib/api-types/consensus.ts';
 
@@ -64,27 +64,29 @@ export async function reviewQueue(services: Services, limit: number): Promise<Re
     .sort(([a, x], [b, y]) => x.section - y.section || y.strength - x.strength || Number(a) - Number(b))
     .slice(0, limit);
   const ids = chosen.map(([id]) => id);
-  const [images, predictions, settings] = await Promise.all([
+  // A constant number of statements, whatever the limit (one per kind of data, never one per item).
+  const [images, predictions, settings, consensusRows, votes] = await Promise.all([
     repo.imageSummaries(db, ids),
     model ? repo.predictionsOf(db, ids, model) : Promise.resolve([]),
     getSettings(db),
+    findConsensusOf(db, ids),
+    currentVotesOf(db, ids),
   ]);
+  const consensusById = new Map(consensusRows.map((c) => [c.image_id, c]));
   const imageById = new Map(images.map((i) => [i.id, i]));
   const predictionById = new Map(predictions.map((p) => [p.image_id, p]));
-  return Promise.all(
-    chosen.map(async ([id, entry]) => {
-      const p = predictionById.get(id);
-      const posterior = ds.posterior.get(id);
-      return {
-        image: { id, bundle: imageById.get(id)!.bundle, name: imageById.get(id)!.name },
-        reasons: entry.reasons,
-        consensus: toConsensusDto(await findConsensus(db, id), settings),
-        votes: await currentVotes(db, id),
-        dawidSkene: posterior === undefined ? null : { pAbnormal: posterior },
-        prediction: p
-          ? { modelVersion: p.model_version, pAbnormal: p.p_abnormal, priority: p.priority, reason: p.reason }
-          : null,
-      };
-    }),
-  );
+  return chosen.map(([id, entry]) => {
+    const p = predictionById.get(id);
+    const posterior = ds.posterior.get(id);
+    return {
+      image: { id, bundle: imageById.get(id)!.bundle, name: imageById.get(id)!.name },
+      reasons: entry.reasons,
+      consensus: toConsensusDto(consensusById.get(id), settings),
+      votes: votes.get(id) ?? [],
+      dawidSkene: posterior === undefined ? null : { pAbnormal: posterior },
+      prediction: p
+        ? { modelVersion: p.model_version, pAbnormal: p.p_abnormal, priority: p.priority, reason: p.reason }
+        : null,
+    };
+  });
 }

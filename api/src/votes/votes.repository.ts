@@ -35,6 +35,19 @@ export async function listCurrentVotes(db: Exec, imageId: string) {
   return rows.sort((a, b) => Number(a.id) - Number(b.id));
 }
 
+/** Current votes of these images in one statement, each image's oldest first. */
+export function listCurrentVotesOf(db: Exec, imageIds: readonly string[]) {
+  if (imageIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('current_votes as v')
+    .innerJoin('users as u', 'u.id', 'v.user_id')
+    .select(VOTE_COLUMNS)
+    .where('v.image_id', 'in', imageIds)
+    .orderBy('v.image_id')
+    .orderBy('v.id')
+    .execute();
+}
+
 /** Every vote ever cast on one image, oldest first. */
 export function listVoteHistory(db: Exec, imageId: string) {
   return db

@@ -6,6 +6,7 @@ import { sortAnomalies } from '../../../lib/consensus/rule.ts';
 import { imageExists } from '../consensus/consensus.repository.ts';
 import { assertMaySeeVotes } from '../consensus/consensus.service.ts';
 import * as repo from './votes.repository.ts';
+import { answerIfReference } from '../references/references.service.ts';
 import type { MyVoteDto, VoteDto, VoteInput } from '../../../lib/api-types/votes.ts';
 
 type VoteRow = Awaited<ReturnType<typeof repo.listVoteHistory>>[number];
@@ -25,6 +26,7 @@ function toDto(r: VoteRow): VoteDto {
 
 /**
  * Record the caller's vote (a new row; it replaces their current vote, the old one stays in the history)
+ * — or, on a reference the queue offered them blind, their answer (references.service answerIfReference) —
  * with the image's recomputed consensus, atomically (consensus.service recordVotes says how), batched with concurrent votes.
  */
 export async function castVote(
@@ -33,6 +35,9 @@ export async function castVote(
   imageId: string,
   input: VoteInput,
 ): Promise<MyVoteDto> {
+  // A reference the queue offered this expert: the vote is their answer on it, kept apart from the votes.
+  const answer = await answerIfReference(services, user, imageId, input);
+  if (answer) return answer;
   const recorded = await services.votes.submit({
     imageId,
     userId: user.id,
@@ -67,6 +72,16 @@ export async function listVotes(services: Services, user: AuthUser, imageId: str
 /** Current votes of an image, without the blindness check: for callers that already know they may. */
 export async function currentVotes(db: Kysely<DB>, imageId: string): Promise<VoteDto[]> {
   return (await repo.listCurrentVotes(db, imageId)).map(toDto);
+}
+
+/** Current votes of several images in one statement, by image id (each image's oldest first). */
+export async function currentVotesOf(
+  db: Kysely<DB>,
+  imageIds: readonly string[],
+): Promise<Map<string, VoteDto[]>> {
+  const byImage = new Map<string, VoteDto[]>(imageIds.map((id) => [id, []]));
+  for (const row of await repo.listCurrentVotesOf(db, imageIds)) byImage.get(row.image_id)?.push(toDto(row));
+  return byImage;
 }
 
 /** Every vote ever cast on the image, oldest first (lead, admin). */
