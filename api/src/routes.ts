@@ -16,6 +16,7 @@ import { imagesRoutes } from './images/images.routes.ts';
 import { bundlesRoutes } from './bundles/bundles.routes.ts';
 import { datasetRoutes } from './dataset/dataset.routes.ts';
 import { demoRoutes } from './demo/demo.routes.ts';
+import { referencesRoutes } from './references/references.routes.ts';
 
 /**
  * Every router of the API. A resource adds its router here; the role × endpoint matrix test
@@ -40,4 +41,5 @@ export const ROUTERS: Router[] = [
   bundlesRoutes,
   datasetRoutes,
   demoRoutes,
+  referencesRoutes,
 ];

@@ -10,6 +10,7 @@ import {
 } from '../settings/settings.service.ts';
 import { imageOfWithModel, modelVisibleTo } from '../images/images.service.ts';
 import * as repo from './queue.repository.ts';
+import { nextReference } from '../references/references.service.ts';
 import type { QueueImageDto, QueueStats } from '../../../lib/api-types/queue.ts';
 import type { ImageDto } from '../../../lib/api-types/images.ts';
 
@@ -64,6 +65,9 @@ export async function nextImage(
   /** Images the client already holds (prefetch): never handed out again by this call. */
   exclude: ReadonlySet<string> = new Set(),
 ): Promise<QueueImageDto | null> {
+  // References (ground truth) first when the expert's draw says so: mixed in blind, at the lead's rate.
+  const reference = await nextReference(services, user, exclude);
+  if (reference) return { ...reference, leaseExpiresInSeconds: repo.LEASE_MINUTES * 60 };
   // A round without a claim had candidates that a concurrent claim or vote held or closed between the
   // candidate query and the claim: another round, with fresh candidates, may find one. No candidates at
   // all: nothing is open for the expert (204).
