@@ -22,15 +22,15 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ceiling } from './active/ceiling.ts';
-import type { CeilingRow } from './active/ceiling.ts';
-import { loadActiveDataset } from './active/data.ts';
-import { CONSENSUS, HELD_OUT_SETS, runSeed } from './active/experiment.ts';
-import type { SeedResult } from './active/experiment.ts';
-import { makePanel, PANEL_DESCRIPTION } from './active/experts.ts';
-import { PLATINA_SOURCE } from './active/platina.ts';
-import { DEFAULT_FEATURE_SET, parseFeatureSet } from '../model-runner/src/evidence/features.ts';
-import { summarize, writeDocs } from './active/report.ts';
+import { ceiling } from './ceiling.ts';
+import type { CeilingRow } from './ceiling.ts';
+import { loadActiveDataset } from './data.ts';
+import { CONSENSUS, HELD_OUT_SETS, runSeed } from './experiment.ts';
+import type { SeedResult } from './experiment.ts';
+import { makePanel, PANEL_DESCRIPTION } from './experts.ts';
+import { PLATINA_SOURCE } from './platina.ts';
+import { DEFAULT_FEATURE_SET, parseFeatureSet } from '../../model-runner/src/evidence/features.ts';
+import { summarize, writeDocs } from './report.ts';
 
 const { values } = parseArgs({
   options: {
@@ -55,7 +55,7 @@ const { values } = parseArgs({
     result: { type: 'string' },
   },
 });
-const root = path.resolve(import.meta.dirname, '..');
+const root = path.resolve(import.meta.dirname, '../..');
 const seeds = Array.from({ length: Number(values.seeds) }, (_, s) => s);
 const [height, width] = values.input!.split('x').map(Number);
 const epochs = Number(values.epochs);

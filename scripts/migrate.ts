@@ -1,6 +1,6 @@
-import { ConfigError, loadConfig } from '../config.ts';
-import { openDatabase } from '../server.ts';
-import { migrateToLatest } from '../../../lib/db/migrate.ts';
+import { ConfigError, loadConfig } from '../api/src/config.ts';
+import { openDatabase } from '../api/src/server.ts';
+import { migrateToLatest } from '../lib/db/migrate.ts';
 
 /** `npm run migrate`: apply pending migrations to the configured database and exit. */
 try {
