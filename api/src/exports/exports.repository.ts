@@ -23,6 +23,7 @@ export function labelsPage(db: Kysely<DB>, afterId: string, modelVersion: string
             .innerJoin('users as xu', 'xu.id', 'x.user_id')
             .select(['x.created_at', 'xu.username', 'x.reason'])
             .whereRef('x.image_id', '=', 'i.id')
+            .where(sql<boolean>`i.excluded`) // a one-time filter: no probe for included images
             .orderBy('x.id', 'desc')
             .limit(1)
             .as('x'),

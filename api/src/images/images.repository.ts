@@ -68,6 +68,8 @@ export async function selectImages(
           .innerJoin('users as xu', 'xu.id', 'x.user_id')
           .select(['x.created_at', 'xu.username', 'x.reason'])
           .whereRef('x.image_id', '=', 'i.id')
+          // Inside too: a one-time filter, so an included image costs no index probe at all.
+          .where(sql<boolean>`i.excluded`)
           .orderBy('x.id', 'desc')
           .limit(1)
           .as('x'),
