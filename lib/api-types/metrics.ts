@@ -14,9 +14,17 @@ export interface AgreementDto {
   perExpert: {
     user: UserRef;
     votes: number;
+    /** Against the consensus, the expert's own vote included (optimistic for small panels). */
     agreementWithConsensus: number | null;
     cohenKappaWithConsensus: number | null;
+    /**
+     * Against the majority of the OTHER experts on the same images (ties among them left out): the figure the
+     * screens show (lib/consensus/reliability.ts says why).
+     */
+    withOthers: { images: number; agreement: number | null; kappa: number | null };
     dawidSkene: { sensitivity: number; specificity: number; accuracy: number };
+    /** The Dawid–Skene measures on which the expert falls below the rest of the panel (lib/consensus/reliability.ts). */
+    belowPanel: ('sensitivity' | 'specificity')[];
   }[];
   perAnomaly: { code: AnomalyCode; fleissKappa: number | null; krippendorffAlpha: number | null }[];
   dawidSkene: { prior: number; iterations: number; converged: boolean };

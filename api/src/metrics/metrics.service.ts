@@ -9,6 +9,7 @@ import type { Services } from '../http/context.ts';
 import { AppError } from '../http/errors.ts';
 import { allCurrentVotes } from '../consensus/consensus.repository.ts';
 import { currentDawidSkene } from '../consensus/dawid-skene.service.ts';
+import { agreementWithOthers, belowPanel } from '../../../lib/consensus/reliability.ts';
 import * as repo from './metrics.repository.ts';
 import type { AgreementDto } from '../../../lib/api-types/metrics.ts';
 
@@ -16,7 +17,9 @@ import type { AgreementDto } from '../../../lib/api-types/metrics.ts';
  * Agreement over the current votes of included images (of one bundle, when given). Verdict statistics treat normal/abnormal
  * as two nominal categories; per anomaly type, each vote says present/absent. Expert-vs-consensus figures
  * use the resolved images the expert voted on; the expert's own vote is part of that consensus, which
- * makes them optimistic for small panels (documented in docs/consensus.md).
+ * makes them optimistic for small panels (documented in docs/consensus.md) — so each expert is also measured
+ * against the other experts alone, and marked where their Dawid–Skene sensitivity or specificity falls below
+ * the panel (lib/consensus/reliability.ts).
  */
 export async function agreement(services: Services, bundle?: string): Promise<AgreementDto> {
   const db = services.db;
@@ -48,6 +51,17 @@ export async function agreement(services: Services, bundle?: string): Promise<Ag
   }
   const names = new Map((await repo.usernames(db, [...byExpert.keys()])).map((u) => [u.id, u.username]));
   const reliability = new Map(ds.experts.map((e) => [e.expertId, e]));
+  const withOthers = agreementWithOthers(
+    votes.map((v) => ({ imageId: v.image_id, expertId: v.user_id, label: v.verdict })),
+  );
+  const below = belowPanel(
+    ds.experts.map((e) => ({
+      id: e.expertId,
+      votes: e.votes,
+      sensitivity: e.sensitivity,
+      specificity: e.specificity,
+    })),
+  );
 
   return {
     images: byImage.size,
@@ -64,7 +78,9 @@ export async function agreement(services: Services, bundle?: string): Promise<Ag
           votes: e.votes,
           agreementWithConsensus: percentAgreement(e.pairs),
           cohenKappaWithConsensus: cohenKappa(e.pairs),
+          withOthers: withOthers.get(id)!,
           dawidSkene: { sensitivity: r.sensitivity, specificity: r.specificity, accuracy: r.accuracy },
+          belowPanel: below.get(id) ?? [],
         };
       }),
     perAnomaly: ANOMALY_CODES.map((code) => {

@@ -73,6 +73,14 @@ describe('GET /api/metrics/agreement', () => {
       ]),
     );
     assert.ok(third.dawidSkene.accuracy > 0 && third.dawidSkene.accuracy < 1);
+    // Against the other two alone: images 3 and 4 (the others agree, expert 3 does not), 1 and 2 (all agree);
+    // image 5 has no vote of expert 3.
+    assert.deepEqual(third.withOthers, { images: 4, agreement: 0.5, kappa: third.cohenKappaWithConsensus });
+    // Four or five votes each: too few to judge anyone against the panel.
+    assert.deepEqual(
+      r.body.perExpert.map((p: any) => p.belowPanel),
+      [[], [], []],
+    );
     assert.equal(r.body.perAnomaly.length, 11);
     const bubbles = r.body.perAnomaly.find((p: any) => p.code === 'bubbles');
     assert.equal(bubbles.fleissKappa, 1);

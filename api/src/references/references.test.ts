@@ -12,8 +12,6 @@ let newcomer: FactoryUser;
 let resolved: string[];
 /** One vote only: still pending. */
 let pending: string;
-/** Nobody voted: the newcomer's ordinary work. */
-let fresh: string[];
 
 before(async () => {
   app = await startTestApp();
@@ -23,7 +21,8 @@ before(async () => {
   [lead] = await buildSignedInUsers(db, 'lead', 1);
   resolved = await buildImages(db, { bundle: 'R', count: 4 });
   [pending] = await buildImages(db, { bundle: 'P', count: 1 });
-  fresh = await buildImages(db, { bundle: 'F', count: 30 });
+  // Nobody voted on these: the newcomer's ordinary work between references.
+  await buildImages(db, { bundle: 'F', count: 30 });
   const verdicts = ['abnormal', 'abnormal', 'normal', 'normal'] as const;
   await buildVotes(db, [
     ...resolved.flatMap((imageId, i) =>
