@@ -69,6 +69,11 @@ export interface ModelDto {
    */
   features: 'paper' | 'evidence' | 'fused';
   evidenceVersion: string | null;
+  /**
+   * Method 2's bounds in force when it was trained, per bit depth, and whether they were pinned (issue 15); null for
+   * versions trained before they were recorded. `GET /api/dataset/stats` compares the active one with today's.
+   */
+  globalBounds: { bitDepth: 8 | 16; lo: number; hi: number; pinned: boolean }[] | null;
   labelSnapshotHash: string;
   settings: unknown;
   jobId: string | null;

@@ -108,6 +108,12 @@ describe('active loop', () => {
     assert.equal(models.body[0].active, true);
     assert.equal(models.body[0].backbone.kind, 'custom');
     assert.equal(models.body[0].crossValidation, null);
+    // The version records the method-2 bounds it was trained under (issue 15): those in force now.
+    const stats = (await app.request('GET', '/api/dataset/stats', { token: lead.token })).body;
+    assert.deepEqual(models.body[0].globalBounds, [
+      { bitDepth: 16, lo: stats.globalMin, hi: stats.globalMax, pinned: false },
+    ]);
+    assert.equal(stats.activeModel.boundsMoved, false);
 
     // Votes on images the lead already decided change no label: they are not new labels to learn from.
     for (let n = 0; n < 4; n++) {

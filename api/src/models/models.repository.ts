@@ -16,6 +16,7 @@ const SUMMARY = [
   'job_id',
   'features',
   'evidence_version',
+  'global_bounds',
 ] as const;
 
 /** Every model version, newest first, without the weights. */

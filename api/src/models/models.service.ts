@@ -28,6 +28,7 @@ export async function listModels(services: Services): Promise<ModelDto[]> {
       inputSize: { height: r.input_height, width: r.input_width },
       features: r.features as ModelDto['features'],
       evidenceVersion: r.evidence_version,
+      globalBounds: r.global_bounds,
       labelSnapshotHash: r.label_snapshot_hash,
       settings: r.settings,
       jobId: r.job_id,

@@ -22,6 +22,7 @@ const model = (method: 1 | 2 | 3 | 4, createdAt: string, perBundle: [string, Sco
   inputSize: { height: 224, width: 448 },
   features: 'paper',
   evidenceVersion: null,
+  globalBounds: null,
   labelSnapshotHash: 's',
   settings: {},
   jobId: null,
