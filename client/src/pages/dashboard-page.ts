@@ -17,6 +17,7 @@ import { table1 } from '../data/table1.ts';
 import '../components/upcoming-queue.ts';
 import '../components/dataset-histogram.ts';
 import '../components/bar-chart.ts';
+import '../components/bounds-notice.ts';
 import type { BarGroup } from '../components/bar-chart.ts';
 import { base } from '../styles.ts';
 
@@ -196,6 +197,7 @@ export class DashboardPage extends LitElement {
         <section class="card">
           <h2>Dataset histogram</h2>
           ${d.dataset ? html`<dataset-histogram .stats=${d.dataset}></dataset-histogram>` : html`<p class="muted">No images yet.</p>`}
+          <bounds-notice .stats=${d.dataset}></bounds-notice>
         </section>
         ${this.renderModels(d.models, d.types)} ${this.renderJobs(d.jobs)}
       `,
