@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -132,5 +132,43 @@ describe('npm run import', () => {
     );
     assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /^unknown option --bundel\n/);
+  });
+
+  test('--watch imports TIFFs as they arrive, prints each with its bundle, and stops cleanly on SIGTERM', async () => {
+    const incoming = mkdtempSync(path.join(tmpdir(), 'platina-watch-cli-'));
+    try {
+      mkdirSync(path.join(incoming, 'W1'));
+      writeFileSync(path.join(incoming, 'W1', 'w.tif'), tiff(41));
+      const child = spawn(
+        process.execPath,
+        [
+          ...['--import', 'tsx', 'scripts/import.ts', '--watch', incoming],
+          ...['--bundle-pattern', '{bundle}/**', '--url', app.url, '--settle-ms', '0', '--poll-ms', '50'],
+        ],
+        {
+          env: {
+            ...process.env,
+            PLATINA_TOKEN: app.admin.token,
+            PLATINA_PASSWORD: '',
+            PLATINA_ADMIN_PASSWORD: '',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (b: Buffer) => {
+          out += b.toString();
+          if (out.includes('\n')) resolve();
+        });
+        void exited.then(() => reject(new Error(`exited early: ${out}`)));
+      });
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      assert.equal(out, 'imported W1/w.tif (bundle W1)\n');
+    } finally {
+      rmSync(incoming, { recursive: true, force: true });
+    }
   });
 });

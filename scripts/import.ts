@@ -8,6 +8,13 @@
  *   npm run import -- ./electrodes --bundle-from-dir          one subfolder per bundle (files below it, recursively)
  *   npm run import -- ./batch7 --bundle batch-7               every TIFF in the folder into one bundle
  *
+ *   npm run import -- --watch ./incoming --bundle-pattern '{bundle}/**'    new TIFFs as they arrive, until stopped
+ *   npm run import -- --watch s3://plant/xray --bundle-pattern '{bundle}/*.tif'   the same for a bucket prefix
+ *
+ * Watching (lib/import/watcher.ts): a file is uploaded once complete (unchanged for --settle-ms and two
+ * listings), each outcome is journaled (--state, default .platina-import.jsonl in the folder) so a restart
+ * resumes without sending anything twice, and rejects are printed with their reason.
+ *
  * Options: --url (default http://localhost:$PORT or 8080), --user (default admin) with the password in
  * PLATINA_PASSWORD (or PLATINA_ADMIN_PASSWORD), or --token / PLATINA_TOKEN; --concurrency N (default 2).
  * Files already on the server (same SHA-256) are skipped without uploading; rejected files are listed with the
@@ -18,6 +25,15 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { knownHashes, uploadTiff } from '../lib/import/api-upload.ts';
+import {
+  BundlePatternError,
+  compileBundlePattern,
+  singleBundle,
+  type BundlePattern,
+} from '../lib/import/bundle-pattern.ts';
+import { watchSourceFor } from '../lib/import/watch-sources.ts';
+import { FolderWatcher } from '../lib/import/watcher.ts';
 
 export interface ImportOptions {
   folder: string;
@@ -75,45 +91,6 @@ export async function planImport(folder: string, bundleFromDir: boolean, bundle?
   return plan.sort((a, b) => a.file.localeCompare(b.file));
 }
 
-async function api(url: string, token: string, p: string, init: RequestInit = {}) {
-  const res = await fetch(url + p, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
-  });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    // not JSON
-  }
-  return { status: res.status, body: body as Record<string, unknown> | null };
-}
-
-/** SHA-256 of every image already on the server (through the paged list). */
-async function knownHashes(url: string, token: string): Promise<Set<string>> {
-  const known = new Set<string>();
-  let cursor: string | null = null;
-  do {
-    const r = await api(
-      url,
-      token,
-      `/api/images?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-    );
-    if (r.status !== 200) throw new Error(`listing images failed: ${r.status} ${detail(r.body)}`);
-    const page = r.body as { items: { sha256: string }[]; nextCursor: string | null };
-    for (const i of page.items) known.add(i.sha256);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return known;
-}
-
-function detail(body: unknown): string {
-  if (body && typeof body === 'object' && 'detail' in body)
-    return String((body as { detail: unknown }).detail);
-  return typeof body === 'string' ? body.slice(0, 200) : JSON.stringify(body);
-}
-
 /** Imports a folder through the API. Never throws for a single file: its problem lands in the report. */
 export async function importFolder(o: ImportOptions): Promise<ImportReport> {
   const plan = await planImport(o.folder, o.bundleFromDir, o.bundle);
@@ -131,20 +108,15 @@ export async function importFolder(o: ImportOptions): Promise<ImportReport> {
         const sha256 = createHash('sha256').update(bytes).digest('hex');
         if (known.has(sha256)) report.skipped.push(rel);
         else {
-          const q = `bundle=${encodeURIComponent(bundle)}&name=${encodeURIComponent(path.basename(file))}`;
-          const r = await api(o.url, o.token, `/api/images?${q}`, {
-            method: 'POST',
-            headers: { 'content-type': 'image/tiff' },
-            body: bytes,
-          });
-          if (r.status === 201) {
+          const r = await uploadTiff(o.url, o.token, { bundle, name: path.basename(file), bytes });
+          if (r.kind === 'imported') {
             report.imported.push(rel);
             known.add(sha256);
-          } else if (r.status === 200)
+          } else if (r.kind === 'duplicate')
             report.skipped.push(rel); // stored meanwhile (e.g. a duplicate in the folder)
-          else if (r.status === 413 || r.status === 422)
-            report.rejected.push({ file: rel, status: r.status, reason: detail(r.body) });
-          else report.failed.push({ file: rel, reason: `HTTP ${r.status}: ${detail(r.body)}` });
+          else if (r.kind === 'rejected')
+            report.rejected.push({ file: rel, status: r.status, reason: r.reason });
+          else report.failed.push({ file: rel, reason: r.reason });
         }
       } catch (err) {
         report.failed.push({ file: rel, reason: (err as Error).message });
@@ -177,7 +149,20 @@ function parseArgs(argv: string[]) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--bundle-from-dir' || a === '--help' || a === '-h') opts[a.replace(/^-+/, '')] = true;
-    else if (['--bundle', '--url', '--user', '--token', '--concurrency'].includes(a)) {
+    else if (
+      [
+        '--bundle',
+        '--url',
+        '--user',
+        '--token',
+        '--concurrency',
+        '--watch',
+        '--bundle-pattern',
+        '--state',
+        '--poll-ms',
+        '--settle-ms',
+      ].includes(a)
+    ) {
       const v = argv[++i];
       if (v === undefined) throw new UsageError(`${a} needs a value`);
       opts[a.slice(2)] = v;
@@ -189,6 +174,9 @@ function parseArgs(argv: string[]) {
 
 const USAGE = `usage: npm run import -- <folder> (--bundle-from-dir | --bundle <name>)
          [--url http://localhost:8080] [--user admin] [--token T] [--concurrency 2]
+       npm run import -- --watch <folder | s3://bucket/prefix>
+         (--bundle-pattern '{bundle}/**' | --bundle-from-dir | --bundle <name>)
+         [--state FILE] [--poll-ms 1000] [--settle-ms 2000] [--url …] [--user …] [--token …] [--concurrency 2]
 password: PLATINA_PASSWORD (or PLATINA_ADMIN_PASSWORD); or a token in --token / PLATINA_TOKEN`;
 
 async function main(argv: string[]): Promise<number> {
@@ -204,12 +192,21 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (positional.length !== 1) {
-    console.error(`give exactly one folder\n${USAGE}`);
+  const watching = typeof opts.watch === 'string';
+  if (positional.length !== (watching ? 0 : 1)) {
+    console.error(
+      `${watching ? 'give the folder as --watch <folder>' : 'give exactly one folder'}\n${USAGE}`,
+    );
     return 2;
   }
-  if (opts['bundle-from-dir'] !== true && typeof opts.bundle !== 'string') {
-    console.error(`give --bundle-from-dir (one subfolder per bundle) or --bundle <name>\n${USAGE}`);
+  if (
+    opts['bundle-from-dir'] !== true &&
+    typeof opts.bundle !== 'string' &&
+    !(watching && typeof opts['bundle-pattern'] === 'string')
+  ) {
+    console.error(
+      `give --bundle-from-dir (one subfolder per bundle)${watching ? ', --bundle-pattern <pattern>' : ''} or --bundle <name>\n${USAGE}`,
+    );
     return 2;
   }
   const url = String(opts.url ?? `http://localhost:${process.env.PORT ?? 8080}`).replace(/\/$/, '');
@@ -219,22 +216,24 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   let token = (opts.token as string | undefined) ?? process.env.PLATINA_TOKEN;
+  const username = String(opts.user ?? 'admin');
+  const password = process.env.PLATINA_PASSWORD ?? process.env.PLATINA_ADMIN_PASSWORD;
+  const signIn = async () => {
+    if (!password)
+      throw new UsageError(`set PLATINA_PASSWORD to the password of ${username}, or give --token`);
+    const res = await fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    const body = (await res.json().catch(() => null)) as { token?: string; detail?: string } | null;
+    if (res.status !== 200 || !body?.token)
+      throw new Error(`login as ${username} failed: ${res.status} ${body?.detail ?? ''}`);
+    return body.token;
+  };
   try {
-    if (!token) {
-      const username = String(opts.user ?? 'admin');
-      const password = process.env.PLATINA_PASSWORD ?? process.env.PLATINA_ADMIN_PASSWORD;
-      if (!password)
-        throw new UsageError(`set PLATINA_PASSWORD to the password of ${username}, or give --token`);
-      const res = await fetch(`${url}/api/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username, password }),
-      });
-      const body = (await res.json().catch(() => null)) as { token?: string; detail?: string } | null;
-      if (res.status !== 200 || !body?.token)
-        throw new Error(`login as ${username} failed: ${res.status} ${body?.detail ?? ''}`);
-      token = body.token;
-    }
+    token ||= await signIn();
+    if (watching) return await watch(opts, url, token, concurrency, password ? signIn : null);
     const tty = process.stderr.isTTY;
     let lastPrinted = -1;
     const report = await importFolder({
@@ -269,6 +268,74 @@ async function main(argv: string[]): Promise<number> {
     );
     return err instanceof UsageError ? 2 : 1;
   }
+}
+
+/**
+ * `--watch`: runs until SIGINT/SIGTERM, one line per file on stdout (rejects with the reason). Signs in again
+ * when the token expires (with a password; a fixed --token cannot be renewed).
+ */
+async function watch(
+  opts: Record<string, string | boolean>,
+  url: string,
+  token: string,
+  concurrency: number,
+  signIn: (() => Promise<string>) | null,
+): Promise<number> {
+  const ms = (name: string, def: number) => {
+    const v = Number(opts[name] ?? def);
+    if (!Number.isInteger(v) || v < 0 || v > 3_600_000)
+      throw new UsageError(`--${name} must be a number of milliseconds from 0 to 3600000`);
+    return v;
+  };
+  let pattern: BundlePattern;
+  try {
+    pattern =
+      typeof opts['bundle-pattern'] === 'string'
+        ? compileBundlePattern(opts['bundle-pattern'])
+        : opts['bundle-from-dir'] === true
+          ? compileBundlePattern('{bundle}/**')
+          : singleBundle(String(opts.bundle));
+  } catch (err) {
+    if (err instanceof BundlePatternError) throw new UsageError(err.message);
+    throw err;
+  }
+  const { source, defaultState } = watchSourceFor(String(opts.watch), process.env);
+  const pollMs = ms('poll-ms', 1000);
+  const settleMs = ms('settle-ms', 2000);
+  let renewing = false;
+  const watcher: FolderWatcher = new FolderWatcher({
+    source,
+    pattern,
+    url,
+    token,
+    statePath: typeof opts.state === 'string' ? path.resolve(opts.state) : defaultState,
+    pollMs,
+    settleMs,
+    concurrency,
+    onEvent: (e) => {
+      const why = e.reason ? `: ${e.reason}` : '';
+      console.log(`${e.kind} ${e.rel}${e.bundle ? ` (bundle ${e.bundle})` : ''}${why}`);
+      if (e.kind === 'failed' && /^HTTP 401/.test(e.reason ?? '') && signIn && !renewing) {
+        renewing = true;
+        signIn()
+          .then((t) => watcher.setToken(t))
+          .catch((err: Error) => console.error(`signing in again failed: ${err.message}`))
+          .finally(() => (renewing = false));
+      }
+    },
+    onError: (err) => console.error(`listing ${source.description} failed (retrying): ${err.message}`),
+  });
+  console.error(
+    `watching ${source.description} (bundle ${pattern.source}; every ${pollMs} ms; complete after ${settleMs} ms unchanged)`,
+  );
+  watcher.start();
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await watcher.stop();
+  source.close();
+  return 0;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

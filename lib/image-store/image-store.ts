@@ -119,7 +119,8 @@ export function parseImageStoreSpec(
   );
 }
 
-function s3Settings(env: NodeJS.ProcessEnv): S3Settings {
+/** The standard AWS variables for an S3-compatible store (also the watcher's, lib/import/watch-sources.ts). */
+export function s3Settings(env: NodeJS.ProcessEnv): S3Settings {
   const endpoint = env.AWS_ENDPOINT_URL_S3?.trim() || env.AWS_ENDPOINT_URL?.trim() || null;
   const accessKeyId = env.AWS_ACCESS_KEY_ID?.trim();
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY?.trim();

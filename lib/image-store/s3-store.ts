@@ -25,24 +25,29 @@ function notFound(err: unknown): boolean {
   );
 }
 
+/** The one way Platina builds an S3 client from the standard settings (image store, watcher, benches). */
+export function s3Client(settings: S3Settings): S3Client {
+  return new S3Client({
+    region: settings.region,
+    endpoint: settings.endpoint ?? undefined,
+    forcePathStyle: settings.forcePathStyle,
+    credentials: settings.credentials ?? undefined,
+    logger: quiet,
+    // Newer SDKs add CRC32 checksums to every request by default (for streams as aws-chunked trailers), which
+    // several S3-compatible servers reject. Checksums only where the API requires them keeps every one working;
+    // the content's own SHA-256 is its key, and migrate.ts verifies it end to end.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
 /**
  * The image store in an S3-compatible bucket (AWS S3, MinIO, Ceph RGW; s3rver in tests): one object per image at
  * `<prefix>/<sha256>`. A put resolves once PutObject has answered 200, i.e. once the store holds the object;
  * identical bytes under the same key make a repeated put harmless.
  */
 export function s3ImageStore(o: { bucket: string; prefix: string; s3: S3Settings }): ImageStore {
-  const client = new S3Client({
-    region: o.s3.region,
-    endpoint: o.s3.endpoint ?? undefined,
-    forcePathStyle: o.s3.forcePathStyle,
-    credentials: o.s3.credentials ?? undefined,
-    logger: quiet,
-    // Newer SDKs add CRC32 checksums to every request by default (for streams as aws-chunked trailers), which
-    // several S3-compatible servers reject. Checksums only where the API requires them keeps every one working;
-    // the content's own SHA-256 is its key, and migrate-store.ts verifies it end to end.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const client = s3Client(o.s3);
   const key = (sha256: string) => (o.prefix ? `${o.prefix}/${sha256}` : sha256);
   const where = `s3://${o.bucket}${o.prefix ? `/${o.prefix}` : ''}`;
 
