@@ -3,10 +3,13 @@ import { customElement, property, query } from 'lit/decorators.js';
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import type { DatasetStatsDto } from '../../../lib/api-types/images.ts';
+import { robustRange } from '../data/histogram-range.ts';
 
 /**
  * The dataset's 16-bit histogram (the paper's figure 5) with method 2's bounds Gmin and Gmax marked, drawn
- * with uPlot (bars, log-scaled counts). uPlot's stylesheet is adopted into the shadow root (CSP-friendly).
+ * with uPlot (bars, log-scaled counts). The axis spans the data (0.1–99.9 % of the pixels, robustRange), not
+ * 0–65535 where the coating is one spike; a bound outside that span is drawn as an arrow at the edge with its
+ * value. uPlot's stylesheet is adopted into the shadow root (CSP-friendly).
  */
 @customElement('dataset-histogram')
 export class DatasetHistogram extends LitElement {
@@ -40,8 +43,10 @@ export class DatasetHistogram extends LitElement {
       ${
         s
           ? html`<p class="legend">
-              Pixel values of every image (log count). Orange lines: method 2's bounds Gmin = ${s.globalMin},
-              Gmax = ${s.globalMax} (0.01th / 99.99th percentiles, rounded to hundreds; paper section 2.3).
+              Pixel values of every image (log count), from the 0.1th to the 99.9th percentile of all pixels.
+              Orange: method 2's bounds Gmin = ${s.globalMin}, Gmax = ${s.globalMax} (0.01th / 99.99th
+              percentiles, rounded to hundreds; paper section 2.3); an arrow at the edge marks a bound beyond
+              the axis.
             </p>`
           : null
       }`;
@@ -77,19 +82,35 @@ export class DatasetHistogram extends LitElement {
           ctx.save();
           ctx.strokeStyle = 'rgb(230, 140, 30)';
           ctx.lineWidth = 2 * devicePixelRatio;
-          for (const b of bounds) {
-            const x = u.valToPos(b, 'x', true);
-            ctx.beginPath();
-            ctx.moveTo(x, u.bbox.top);
-            ctx.lineTo(x, u.bbox.top + u.bbox.height);
-            ctx.stroke();
+          const [x0, x1] = [u.scales.x.min!, u.scales.x.max!];
+          ctx.fillStyle = 'rgb(190, 105, 10)';
+          ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+          for (const [name, b] of [
+            ['Gmin', bounds[0]],
+            ['Gmax', bounds[1]],
+          ] as const) {
+            if (b >= x0 && b <= x1) {
+              const x = u.valToPos(b, 'x', true);
+              ctx.beginPath();
+              ctx.moveTo(x, u.bbox.top);
+              ctx.lineTo(x, u.bbox.top + u.bbox.height);
+              ctx.stroke();
+              continue;
+            }
+            // Beyond the axis: "Gmax 28000 →" inside the plot, against the edge it lies past.
+            const right = b > x1;
+            const label = right ? `${name} ${b} →` : `← ${name} ${b}`;
+            const w = ctx.measureText(label).width;
+            const x = right
+              ? u.bbox.left + u.bbox.width - w - 4 * devicePixelRatio
+              : u.bbox.left + 4 * devicePixelRatio;
+            ctx.fillText(label, x, u.bbox.top + 14 * devicePixelRatio);
           }
           ctx.restore();
         },
       },
     };
-    const lo = Math.min(edges[0], s.globalMin);
-    const hi = Math.max(edges[edges.length - 1], s.globalMax);
+    const [lo, hi] = robustRange(edges, s.histogram.counts) ?? [edges[0], edges[edges.length - 1]];
     this.plot = new uPlot(
       {
         width: Math.max(300, this.plotEl.clientWidth),
