@@ -103,7 +103,7 @@ export interface ImageConsensusTable {
   resolved_by: string | null;
   reason: string | null;
   resolved_at: Timestamp | null;
-  updated_at: Generated<Timestamp>;
+  updated_at: Timestamp;
   /** Bumped by every write of the row: the optimistic vote's check (migrations/…T0600). */
   revision: Generated<string>;
 }
@@ -117,7 +117,7 @@ export interface QueueLeasesTable {
 export interface SettingsTable {
   key: string;
   value: ColumnType<unknown, string, string>;
-  updated_at: Generated<Timestamp>;
+  updated_at: Timestamp;
   updated_by: string | null;
 }
 
@@ -130,7 +130,7 @@ export interface JobsTable {
   message: Generated<string>;
   attempts: Generated<number>;
   max_attempts: Generated<number>;
-  run_at: Generated<Timestamp>;
+  run_at: Timestamp;
   locked_by: string | null;
   locked_at: Timestamp | null;
   last_error: string | null;
@@ -248,7 +248,7 @@ export interface ReferenceMarksTable {
 export interface ReferenceOffersTable {
   image_id: string;
   user_id: string;
-  offered_at: Generated<Timestamp>;
+  offered_at: Timestamp;
 }
 
 /** An expert's answer on a reference image, with the answer in force then (append-only; never a vote). */

@@ -1,5 +1,5 @@
-import { sql, type Transaction } from 'kysely';
-import type { DB, Exec, JobStatus } from '../db/schema.ts';
+import { sql, type Selectable, type Transaction } from 'kysely';
+import type { DB, Exec, JobStatus, JobsTable } from '../db/schema.ts';
 import { JOB_PAYLOADS, type JobKind, type PayloadInput } from './payloads.ts';
 
 /**
@@ -34,26 +34,8 @@ const COLUMNS = [
   'key',
 ] as const;
 
-export interface JobRow {
-  id: string;
-  kind: string;
-  payload: unknown;
-  status: JobStatus;
-  progress: number;
-  message: string;
-  attempts: number;
-  max_attempts: number;
-  run_at: Date;
-  locked_by: string | null;
-  locked_at: Date | null;
-  last_error: string | null;
-  result: unknown;
-  created_by: string | null;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-  key: string | null;
-}
+/** A job as stored (the table's select type: Kysely infers every read from it, no casts). */
+export type JobRow = Selectable<JobsTable>;
 
 export interface EnqueueOptions {
   createdBy?: string | null;
@@ -84,7 +66,7 @@ export async function enqueue<K extends JobKind>(
       created_by: opts.createdBy ?? null,
       key: opts.key ?? null,
       max_attempts: opts.maxAttempts ?? 3,
-      run_at: sql<any>`now() + make_interval(secs => ${opts.delaySeconds ?? 0})`,
+      run_at: sql<Date>`now() + make_interval(secs => ${opts.delaySeconds ?? 0})`,
     })
     // The partial unique index (key) where status = 'queued' makes this the debounce. The predicate is a
     // literal: PostgreSQL must prove it implies the index's to infer the arbiter, which a parameter defeats.
@@ -218,7 +200,7 @@ export async function release(db: Exec, id: string, workerId: string, why: strin
       message: why.slice(0, 500),
       locked_by: null,
       locked_at: null,
-      run_at: sql<any>`now()`,
+      run_at: sql<Date>`now()`,
     })
     .where('id', '=', id)
     .where('locked_by', '=', workerId)
@@ -259,11 +241,11 @@ export async function recentJobs(
   let q = db.selectFrom('jobs').select(COLUMNS);
   if (opts.kind) q = q.where('kind', '=', opts.kind);
   if (opts.status) q = q.where('status', '=', opts.status);
-  return (await q
+  return q
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .limit(opts.limit ?? 50)
-    .execute()) as unknown as JobRow[];
+    .execute();
 }
 
 /** The newest job of these kinds (by id): when it was enqueued, where it stands, when it ended. */

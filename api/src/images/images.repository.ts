@@ -2,30 +2,6 @@ import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { PREPARED } from '../../../lib/db/prepared.ts';
 import type { DB, Exec, ImageStatus } from '../../../lib/db/schema.ts';
 
-/** The columns an image DTO is made of (never `select *`). */
-export interface ImageRow {
-  id: string;
-  bundle: string;
-  name: string;
-  sha256: string;
-  byte_size: string;
-  width: number;
-  height: number;
-  bit_depth: 8 | 16;
-  px_min: number;
-  px_max: number;
-  p0_01: number;
-  p99_99: number;
-  created_at: Date;
-  status: ImageStatus;
-  model_version: string | null;
-  p_abnormal: number | null;
-  /** The latest exclusion while excluded; null otherwise. */
-  excluded_at: Date | null;
-  excluded_by: string | null;
-  excluded_reason: string | null;
-}
-
 export interface ImageFilter {
   ids?: string[];
   /**
@@ -47,11 +23,7 @@ export interface ImageFilter {
  * Images with their bundle name, consensus status (`unlabeled` when no vote touched it yet) and the
  * prediction of `modelVersion` (null: none). Ascending id order, which is upload order.
  */
-export async function selectImages(
-  db: Exec,
-  filter: ImageFilter,
-  modelVersion: string | null,
-): Promise<ImageRow[]> {
+export async function selectImages(db: Exec, filter: ImageFilter, modelVersion: string | null) {
   let q = db
     .selectFrom('images as i')
     .modifyFront(PREPARED) // one image per next-image request: planned once per connection
@@ -106,8 +78,11 @@ export async function selectImages(
   if (filter.afterId !== undefined) q = q.where('i.id', '>', filter.afterId);
   q = q.orderBy('i.id');
   if (filter.limit !== undefined) q = q.limit(filter.limit);
-  return (await q.execute()) as ImageRow[];
+  return q.execute();
 }
+
+/** The columns an image DTO is made of (never `select *`), as Kysely infers them from selectImages. */
+export type ImageRow = Awaited<ReturnType<typeof selectImages>>[number];
 
 /** The id of the bundle named `name`, created on first use (race-free: insert … on conflict, then select). */
 export async function ensureBundle(tx: Transaction<DB>, name: string): Promise<string> {
