@@ -52,6 +52,10 @@ before(async () => {
   fs.writeFileSync(path.join(folder, 'notes.txt'), 'exposure 12 s\n');
   fs.writeFileSync(path.join(folder, 'broken.tif'), Buffer.from('II*\0 this is not really a TIFF'));
   fs.writeFileSync(path.join(dir, 'test-exposure.tif'), outlierTiff());
+  // A camera's folder of sidecar files: every one is accounted for, while the page draws a bounded list.
+  const many = path.join(dir, 'sidecars');
+  fs.mkdirSync(many);
+  for (let i = 0; i < 450; i++) fs.writeFileSync(path.join(many, `frame-${i}.xml`), '<x/>');
 
   const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
   await enforceStrictCsp(context);
@@ -124,6 +128,23 @@ describe('images in and out through the browser', () => {
     assert.ok(stats.computedMax > stats.globalMax, 'the outlier would have moved them');
     await screenshot(page, 'images-outlier-flagged');
   });
+
+  test(
+    'a batch of hundreds: the summary counts every file, the list draws a bounded number of rows',
+    T,
+    async () => {
+      await page.locator('upload-panel input#bundle').fill('sidecars');
+      await page.locator('upload-panel input[name=folder]').setInputFiles(path.join(dir, 'sidecars'));
+      await page.getByRole('button', { name: 'Upload', exact: true }).click();
+      await summary().filter({ hasText: '450 of 450 files done' }).waitFor({ timeout: 60_000 });
+      assert.match(
+        (await summary().textContent())!.replace(/\s+/g, ' '),
+        /0 stored · 0 duplicates · 450 rejected/,
+      );
+      assert.equal(await page.getByTestId('upload-row').count(), 400);
+      await page.getByText('… and 50 more files (the summary counts all).').waitFor();
+    },
+  );
 
   test('an excluded image leaves the bundle count and comes back when restored', T, async () => {
     const row = page.getByTestId('image-row').filter({ hasText: 'test-exposure.tif' });
