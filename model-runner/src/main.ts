@@ -18,6 +18,15 @@ if (!url) {
   );
   process.exit(2);
 }
+// How soon a job of a runner that died (a GPU machine lost, kill -9) is handed to another: the heartbeat is every
+// 5 s, so anything from 10 s up; the default 60 s rides out long pauses of a loaded machine.
+const stale = Number(process.env.PLATINA_JOB_STALE_SECONDS ?? 60);
+if (!Number.isInteger(stale) || stale < 10 || stale > 86_400) {
+  console.error(
+    `platina runner: PLATINA_JOB_STALE_SECONDS=${process.env.PLATINA_JOB_STALE_SECONDS} is invalid: expected an integer from 10 to 86400`,
+  );
+  process.exit(2);
+}
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
 const database = openPostgres(url, 4, (err) =>
   logger.warn({ err }, 'an idle database connection failed; the pool opens a new one'),
@@ -29,6 +38,7 @@ const runner = createModelRunner({
   dataDir: path.resolve(process.env.PLATINA_DATA_DIR?.trim() || './data'),
   listenUrl: url,
   pollMs: 5000,
+  staleSeconds: stale,
 });
 runner.start();
 void runner.resources.backbone().catch((err) => logger.error({ err }, 'cannot load the backbone'));

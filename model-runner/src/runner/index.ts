@@ -20,6 +20,8 @@ export interface ModelRunnerOptions {
   /** PostgreSQL URL to LISTEN on; absent for the embedded database (wake() from the API instead). */
   listenUrl?: string;
   pollMs?: number;
+  /** A job whose runner stopped heartbeating this long ago goes back to the queue (lib/jobs, default 60 s). */
+  staleSeconds?: number;
   workerId?: string;
   /** Share a compute thread (tests); by default the runner has its own. */
   compute?: ComputeThread;
@@ -52,6 +54,7 @@ export function createModelRunner(o: ModelRunnerOptions): ModelRunner {
     logger: o.logger,
     listenUrl: o.listenUrl,
     pollMs: o.pollMs,
+    staleSeconds: o.staleSeconds,
     workerId: o.workerId,
     handlers: {
       train: trainHandler(resources),
