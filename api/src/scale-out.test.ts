@@ -112,123 +112,136 @@ async function login(api: ApiProcess, username: string, password: string): Promi
   return ((await r.json()) as { token: string }).token;
 }
 
-describe('two API instances and two runners over one PostgreSQL and one object store', { skip }, () => {
-  test('images, votes and the model are shared through the database and the bucket; a killed runner’s job goes to the other', async (t) => {
-    const [a, b] = apis;
-    const adminA = await login(a, 'admin', FAULT_ADMIN_PASSWORD);
-    const adminB = await login(b, 'admin', FAULT_ADMIN_PASSWORD);
+describe('two API instances and two runners over one PostgreSQL and one object store', () => {
+  test(
+    'images, votes and the model are shared through the database and the bucket; a killed runner’s job goes to the other',
+    { skip },
+    async (t) => {
+      const [a, b] = apis;
+      const adminA = await login(a, 'admin', FAULT_ADMIN_PASSWORD);
+      const adminB = await login(b, 'admin', FAULT_ADMIN_PASSWORD);
 
-    // Uploaded through A; B serves the same bytes, though its data directory never saw them.
-    const images: { id: string; bytes: Uint8Array; abnormal: boolean }[] = [];
-    let seed = 0;
-    for (const bundle of ['M1', 'M2', 'M3'])
-      for (const abnormal of [false, false, true, true]) {
-        const bytes = new Uint8Array(
-          buildTiff({ width: 32, height: 64, data: syntheticXray16(32, 64, ++seed) }),
-        );
-        const image = await call(a, adminA, 'POST', `/api/images?bundle=${bundle}&name=m${seed}.tif`, bytes);
-        images.push({ id: image.id, bytes, abnormal });
+      // Uploaded through A; B serves the same bytes, though its data directory never saw them.
+      const images: { id: string; bytes: Uint8Array; abnormal: boolean }[] = [];
+      let seed = 0;
+      for (const bundle of ['M1', 'M2', 'M3'])
+        for (const abnormal of [false, false, true, true]) {
+          const bytes = new Uint8Array(
+            buildTiff({ width: 32, height: 64, data: syntheticXray16(32, 64, ++seed) }),
+          );
+          const image = await call(
+            a,
+            adminA,
+            'POST',
+            `/api/images?bundle=${bundle}&name=m${seed}.tif`,
+            bytes,
+          );
+          images.push({ id: image.id, bytes, abnormal });
+        }
+      for (const im of images) {
+        const raw = await fetch(`${b.url}/api/images/${im.id}/raw`, {
+          headers: { authorization: `Bearer ${adminB}` },
+        });
+        assert.equal(raw.status, 200);
+        assert.deepEqual(new Uint8Array(await raw.arrayBuffer()), im.bytes);
       }
-    for (const im of images) {
-      const raw = await fetch(`${b.url}/api/images/${im.id}/raw`, {
-        headers: { authorization: `Bearer ${adminB}` },
-      });
-      assert.equal(raw.status, 200);
-      assert.deepEqual(new Uint8Array(await raw.arrayBuffer()), im.bytes);
-    }
-    for (const dir of dirs) assert.ok(!fs.existsSync(path.join(dir, 'images')), `${dir} holds no images`);
+      for (const dir of dirs) assert.ok(!fs.existsSync(path.join(dir, 'images')), `${dir} holds no images`);
 
-    // Three experts vote at once, expert 1 through A, expert 2 through B, expert 3 through both in turn; the
-    // third expert dissents on every other image, so half the images are unanimous and half a 2–1 majority.
-    const experts: string[] = [];
-    for (let k = 1; k <= 3; k++) {
-      const password = `expert-${k}-password`;
-      await call(a, adminA, 'POST', '/api/users', {
-        username: `scale-expert-${k}`,
-        password,
-        role: 'expert',
-      });
-      experts.push(await login(k === 2 ? b : a, `scale-expert-${k}`, password));
-    }
-    const votes = images.flatMap((im, i) =>
-      experts.map((token, k) => {
-        const via = k === 0 ? a : k === 1 ? b : i % 2 === 0 ? a : b;
-        const dissent = k === 2 && i % 2 === 1;
-        const verdict = im.abnormal !== dissent ? 'abnormal' : 'normal';
-        return call(via, token, 'PUT', `/api/images/${im.id}/votes/me`, { verdict, anomalies: [] });
-      }),
-    );
-    await Promise.all(votes);
-    for (const [i, im] of images.entries()) {
-      const viaA = await call(a, adminA, 'GET', `/api/images/${im.id}/consensus`);
-      const viaB = await call(b, adminB, 'GET', `/api/images/${im.id}/consensus`);
-      assert.deepEqual(viaA, viaB, 'both instances give the same consensus');
-      assert.equal(viaA.status, 'resolved');
-      assert.equal(viaA.verdict, im.abnormal ? 'abnormal' : 'normal');
-      const majority = i % 2 === 1 ? 2 : 3;
-      assert.deepEqual(
-        viaA.counts,
-        im.abnormal
-          ? { abnormal: majority, normal: 3 - majority }
-          : { normal: majority, abnormal: 3 - majority },
+      // Three experts vote at once, expert 1 through A, expert 2 through B, expert 3 through both in turn; the
+      // third expert dissents on every other image, so half the images are unanimous and half a 2–1 majority.
+      const experts: string[] = [];
+      for (let k = 1; k <= 3; k++) {
+        const password = `expert-${k}-password`;
+        await call(a, adminA, 'POST', '/api/users', {
+          username: `scale-expert-${k}`,
+          password,
+          role: 'expert',
+        });
+        experts.push(await login(k === 2 ? b : a, `scale-expert-${k}`, password));
+      }
+      const votes = images.flatMap((im, i) =>
+        experts.map((token, k) => {
+          const via = k === 0 ? a : k === 1 ? b : i % 2 === 0 ? a : b;
+          const dissent = k === 2 && i % 2 === 1;
+          const verdict = im.abnormal !== dissent ? 'abnormal' : 'normal';
+          return call(via, token, 'PUT', `/api/images/${im.id}/votes/me`, { verdict, anomalies: [] });
+        }),
       );
-    }
-
-    // Training on those labels; its runner is killed in the middle of the head's training.
-    const { jobId } = await call(a, adminA, 'POST', '/api/models/train', { method: 1, crossValidate: false });
-    const job = () =>
-      database.db
-        .selectFrom('jobs')
-        .select(['status', 'progress', 'attempts', 'last_error', 'locked_by', 'result'])
-        .where('id', '=', jobId)
-        .executeTakeFirstOrThrow();
-    const deadline = Date.now() + 240_000;
-    let atKill = await job();
-    while (!(atKill.status === 'running' && atKill.progress > 0.35) && Date.now() < deadline) {
-      if (atKill.status !== 'queued' && atKill.status !== 'running')
-        throw new Error(
-          `training ended before the kill: ${JSON.stringify(atKill)}\n${runners.map((r) => r.tail()).join('\n')}`,
+      await Promise.all(votes);
+      for (const [i, im] of images.entries()) {
+        const viaA = await call(a, adminA, 'GET', `/api/images/${im.id}/consensus`);
+        const viaB = await call(b, adminB, 'GET', `/api/images/${im.id}/consensus`);
+        assert.deepEqual(viaA, viaB, 'both instances give the same consensus');
+        assert.equal(viaA.status, 'resolved');
+        assert.equal(viaA.verdict, im.abnormal ? 'abnormal' : 'normal');
+        const majority = i % 2 === 1 ? 2 : 3;
+        assert.deepEqual(
+          viaA.counts,
+          im.abnormal
+            ? { abnormal: majority, normal: 3 - majority }
+            : { normal: majority, abnormal: 3 - majority },
         );
-      await sleep(20);
-      atKill = await job();
-    }
-    assert.equal(atKill.status, 'running', runners.map((r) => r.tail()).join('\n'));
-    const victim = runners.find((r) => r.pid === workerPid(atKill.locked_by!))!;
-    const survivor = runners.find((r) => r !== victim)!;
-    assert.ok(victim, `the job is held by one of our runners (${atKill.locked_by})`);
-    await victim.kill9();
-
-    let takenOverBy: string | null = null;
-    let final = await job();
-    while (final.status !== 'succeeded' && final.status !== 'failed' && Date.now() < deadline) {
-      if (final.status === 'running' && final.locked_by !== atKill.locked_by) takenOverBy = final.locked_by;
-      await sleep(50);
-      final = await job();
-    }
-    assert.equal(final.status, 'succeeded', `${final.last_error}\n${survivor.tail()}`);
-    assert.equal(final.attempts, 2, 'the survivor retried it once');
-    assert.match(final.last_error ?? '', /stopped heartbeating/);
-    assert.equal(workerPid(takenOverBy ?? ''), survivor.pid, 'the other runner took the job over');
-
-    // Scored by the runner that is left; every prediction is visible through B.
-    const version = (final.result as { modelVersion: string }).modelVersion;
-    for (const im of images) {
-      let dto = await call(b, adminB, 'GET', `/api/images/${im.id}`);
-      while (dto.prediction?.modelVersion !== version && Date.now() < deadline) {
-        await sleep(200);
-        dto = await call(b, adminB, 'GET', `/api/images/${im.id}`);
       }
-      assert.equal(dto.prediction?.modelVersion, version, `image ${im.id} scored by ${version}`);
-    }
-    const embedded = await database.db
-      .selectFrom('embeddings')
-      .select((eb) => eb.fn.count<string>('sha256').distinct().as('n'))
-      .executeTakeFirstOrThrow();
-    assert.equal(Number(embedded.n), images.length, 'every image embedded from the bucket');
-    const hashes = new Set(images.map((im) => createHash('sha256').update(im.bytes).digest('hex')));
-    assert.equal(hashes.size, images.length);
-    t.diagnostic(
-      `train job ${jobId}: killed ${atKill.locked_by} at ${atKill.progress.toFixed(2)}, finished by ${takenOverBy}`,
-    );
-  });
+
+      // Training on those labels; its runner is killed in the middle of the head's training.
+      const { jobId } = await call(a, adminA, 'POST', '/api/models/train', {
+        method: 1,
+        crossValidate: false,
+      });
+      const job = () =>
+        database.db
+          .selectFrom('jobs')
+          .select(['status', 'progress', 'attempts', 'last_error', 'locked_by', 'result'])
+          .where('id', '=', jobId)
+          .executeTakeFirstOrThrow();
+      const deadline = Date.now() + 240_000;
+      let atKill = await job();
+      while (!(atKill.status === 'running' && atKill.progress > 0.35) && Date.now() < deadline) {
+        if (atKill.status !== 'queued' && atKill.status !== 'running')
+          throw new Error(
+            `training ended before the kill: ${JSON.stringify(atKill)}\n${runners.map((r) => r.tail()).join('\n')}`,
+          );
+        await sleep(20);
+        atKill = await job();
+      }
+      assert.equal(atKill.status, 'running', runners.map((r) => r.tail()).join('\n'));
+      const victim = runners.find((r) => r.pid === workerPid(atKill.locked_by!))!;
+      const survivor = runners.find((r) => r !== victim)!;
+      assert.ok(victim, `the job is held by one of our runners (${atKill.locked_by})`);
+      await victim.kill9();
+
+      let takenOverBy: string | null = null;
+      let final = await job();
+      while (final.status !== 'succeeded' && final.status !== 'failed' && Date.now() < deadline) {
+        if (final.status === 'running' && final.locked_by !== atKill.locked_by) takenOverBy = final.locked_by;
+        await sleep(50);
+        final = await job();
+      }
+      assert.equal(final.status, 'succeeded', `${final.last_error}\n${survivor.tail()}`);
+      assert.equal(final.attempts, 2, 'the survivor retried it once');
+      assert.match(final.last_error ?? '', /stopped heartbeating/);
+      assert.equal(workerPid(takenOverBy ?? ''), survivor.pid, 'the other runner took the job over');
+
+      // Scored by the runner that is left; every prediction is visible through B.
+      const version = (final.result as { modelVersion: string }).modelVersion;
+      for (const im of images) {
+        let dto = await call(b, adminB, 'GET', `/api/images/${im.id}`);
+        while (dto.prediction?.modelVersion !== version && Date.now() < deadline) {
+          await sleep(200);
+          dto = await call(b, adminB, 'GET', `/api/images/${im.id}`);
+        }
+        assert.equal(dto.prediction?.modelVersion, version, `image ${im.id} scored by ${version}`);
+      }
+      const embedded = await database.db
+        .selectFrom('embeddings')
+        .select((eb) => eb.fn.count<string>('sha256').distinct().as('n'))
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(embedded.n), images.length, 'every image embedded from the bucket');
+      const hashes = new Set(images.map((im) => createHash('sha256').update(im.bytes).digest('hex')));
+      assert.equal(hashes.size, images.length);
+      t.diagnostic(
+        `train job ${jobId}: killed ${atKill.locked_by} at ${atKill.progress.toFixed(2)}, finished by ${takenOverBy}`,
+      );
+    },
+  );
 });
