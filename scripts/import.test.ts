@@ -101,6 +101,33 @@ describe('npm run import', () => {
     await assert.rejects(planImport(folder, false), /give --bundle-from-dir/);
   });
 
+  test('an image far outside the method-2 bounds is imported and flagged with the server’s message', async () => {
+    const odd = mkdtempSync(path.join(tmpdir(), 'platina-import-odd-'));
+    try {
+      const bright = Uint16Array.from({ length: 16 * 24 }, (_, i) => 60000 + (i % 500));
+      writeFileSync(
+        path.join(odd, 'exposure.tif'),
+        new Uint8Array(buildTiff({ width: 16, height: 24, data: bright })),
+      );
+      const r = await importFolder({
+        folder: odd,
+        bundleFromDir: false,
+        bundle: 'odd',
+        url: app.url,
+        token: app.admin.token,
+      });
+      assert.deepEqual(r.imported, ['exposure.tif']);
+      assert.equal(r.flagged.length, 1);
+      assert.equal(r.flagged[0].file, 'exposure.tif');
+      assert.match(
+        r.flagged[0].message,
+        /^its values 60000–60383 \(0\.01–99\.99 %\) lie far outside the method-2 bounds /,
+      );
+    } finally {
+      rmSync(odd, { recursive: true, force: true });
+    }
+  });
+
   test('a wrong token stops the import before any upload, saying why', async () => {
     const r = await importFolder({ folder, bundleFromDir: true, url: app.url, token: 'nope' }).catch(
       (e: Error) => e,

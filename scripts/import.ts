@@ -56,6 +56,8 @@ export interface Progress {
 
 export interface ImportReport {
   imported: string[];
+  /** Imported files the server flagged as far outside the method-2 bounds, with its message (issue 15). */
+  flagged: { file: string; message: string }[];
   skipped: string[];
   rejected: { file: string; status: number; reason: string }[];
   failed: { file: string; reason: string }[];
@@ -95,7 +97,7 @@ export async function planImport(folder: string, bundleFromDir: boolean, bundle?
 export async function importFolder(o: ImportOptions): Promise<ImportReport> {
   const plan = await planImport(o.folder, o.bundleFromDir, o.bundle);
   const known = await knownHashes(o.url, o.token);
-  const report: ImportReport = { imported: [], skipped: [], rejected: [], failed: [] };
+  const report: ImportReport = { imported: [], flagged: [], skipped: [], rejected: [], failed: [] };
   const startedAt = Date.now();
   let done = 0;
   let next = 0;
@@ -111,6 +113,7 @@ export async function importFolder(o: ImportOptions): Promise<ImportReport> {
           const r = await uploadTiff(o.url, o.token, { bundle, name: path.basename(file), bytes });
           if (r.kind === 'imported') {
             report.imported.push(rel);
+            if (r.outsideBounds) report.flagged.push({ file: rel, message: r.outsideBounds });
             known.add(sha256);
           } else if (r.kind === 'duplicate')
             report.skipped.push(rel); // stored meanwhile (e.g. a duplicate in the folder)
@@ -128,6 +131,7 @@ export async function importFolder(o: ImportOptions): Promise<ImportReport> {
   await Promise.all(Array.from({ length: Math.max(1, o.concurrency ?? 2) }, worker));
   for (const list of [report.imported, report.skipped]) list.sort();
   report.rejected.sort((a, b) => a.file.localeCompare(b.file));
+  report.flagged.sort((a, b) => a.file.localeCompare(b.file));
   report.failed.sort((a, b) => a.file.localeCompare(b.file));
   return report;
 }
@@ -259,6 +263,7 @@ async function main(argv: string[]): Promise<number> {
       `imported ${report.imported.length}, skipped ${report.skipped.length} (already there), ` +
         `rejected ${report.rejected.length}, failed ${report.failed.length}`,
     );
+    for (const f of report.flagged) console.log(`flagged ${f.file}: ${f.message}`);
     for (const r of report.rejected) console.log(`rejected ${r.file} (${r.status}): ${r.reason}`);
     for (const f of report.failed) console.log(`failed ${f.file}: ${f.reason}`);
     return report.rejected.length + report.failed.length === 0 ? 0 : 1;

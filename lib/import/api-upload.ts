@@ -55,7 +55,12 @@ export async function knownHashes(url: string, token: string): Promise<Set<strin
  * (anything else: the server or the network; worth retrying).
  */
 export type UploadOutcome =
-  | { kind: 'imported'; imageId: string }
+  | {
+      kind: 'imported';
+      imageId: string;
+      /** The upload report's flag: the image lies far outside the method-2 bounds (issue 15); null when not. */
+      outsideBounds: string | null;
+    }
   | { kind: 'duplicate'; imageId: string }
   | { kind: 'rejected'; status: number; reason: string }
   | { kind: 'failed'; reason: string };
@@ -76,7 +81,14 @@ export async function uploadTiff(
   } catch (err) {
     return { kind: 'failed', reason: (err as Error).message };
   }
-  if (r.status === 201) return { kind: 'imported', imageId: String(r.body?.id) };
+  if (r.status === 201) {
+    const upload = r.body?.upload as { outsideBounds?: { message?: string } | null } | undefined;
+    return {
+      kind: 'imported',
+      imageId: String(r.body?.id),
+      outsideBounds: upload?.outsideBounds?.message ?? null,
+    };
+  }
   if (r.status === 200) return { kind: 'duplicate', imageId: String(r.body?.id) };
   if (r.status === 413 || r.status === 422)
     return { kind: 'rejected', status: r.status, reason: detail(r.body) };

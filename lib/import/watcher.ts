@@ -5,7 +5,10 @@ import { knownHashes, uploadTiff } from './api-upload.ts';
 import type { BundlePattern } from './bundle-pattern.ts';
 import type { WatchedEntry, WatchSource } from './watch-sources.ts';
 
-/** What became of one file; rejects carry the reason (the server's, or the bundle pattern's). */
+/**
+ * What became of one file; rejects carry the reason (the server's, or the bundle pattern's), and an imported image
+ * far outside the method-2 bounds carries the server's flag as its reason (issue 15).
+ */
 export interface WatchEvent {
   kind: 'imported' | 'duplicate' | 'rejected' | 'failed';
   rel: string;
@@ -184,6 +187,7 @@ export class FolderWatcher {
     event.kind = r.kind;
     if (r.kind === 'imported' || r.kind === 'duplicate') {
       event.imageId = r.imageId;
+      if (r.kind === 'imported') event.reason = r.outsideBounds;
       this.known.add(event.sha256);
     } else {
       event.reason = r.reason;
