@@ -49,6 +49,31 @@ export type Conversion =
   | { method: 3; local: StretchBounds }
   | { method: 4; global: StretchBounds; local: StretchBounds };
 
+/** Whether the method stretches with the dataset-wide bounds (methods 2 and 4), which then belong in every cache key. */
+export function usesGlobalBounds(method: Method): method is 2 | 4 {
+  return method === 2 || method === 4;
+}
+
+/**
+ * The method → conversion mapping, its one home (previews, the runner, cross-validation): what each method needs
+ * from the image's own percentiles (`local`) and the dataset-wide bounds (`global`, required by methods 2 and 4).
+ */
+export function conversionOf(
+  method: Method,
+  bounds: { local: StretchBounds; global: () => StretchBounds },
+): Conversion {
+  switch (method) {
+    case 1:
+      return { method: 1 };
+    case 2:
+      return { method: 2, global: bounds.global() };
+    case 3:
+      return { method: 3, local: bounds.local };
+    case 4:
+      return { method: 4, global: bounds.global(), local: bounds.local };
+  }
+}
+
 /** Number of output channels: 3 for method 4, else 1 (the model replicates it ×3). */
 export function channelsOf(method: Method): 1 | 3 {
   return method === 4 ? 3 : 1;

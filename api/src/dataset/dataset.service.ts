@@ -6,7 +6,7 @@ import {
   readDatasetBounds,
   type DatasetBounds,
 } from '../../../lib/dataset/bounds.ts';
-import type { StretchBounds } from '../../../lib/imaging/conversions.ts';
+import { usesGlobalBounds, type StretchBounds } from '../../../lib/imaging/conversions.ts';
 import type { BitDepth } from '../../../lib/imaging/gray-image.ts';
 import { displayHistogramLayout } from '../../../lib/imaging/stats.ts';
 import type { DB } from '../../../lib/db/schema.ts';
@@ -76,7 +76,7 @@ export async function datasetStats(services: Services): Promise<DatasetStatsDto>
         trainedMax: trained?.hi ?? null,
         // Only methods 2 and 4 read the dataset bounds; a version without recorded bounds cannot be compared.
         boundsMoved:
-          (model.method === 2 || model.method === 4) &&
+          usesGlobalBounds(model.method) &&
           trained !== null &&
           main !== undefined &&
           (trained.lo !== main.inForce.lo || trained.hi !== main.inForce.hi),

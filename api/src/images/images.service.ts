@@ -3,7 +3,13 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Kysely, RawBuilder } from 'kysely';
 import type { DB, ImageStatus } from '../../../lib/db/schema.ts';
-import { localBounds, type Conversion, type Method } from '../../../lib/imaging/conversions.ts';
+import {
+  conversionOf,
+  localBounds,
+  usesGlobalBounds,
+  type Method,
+  type StretchBounds,
+} from '../../../lib/imaging/conversions.ts';
 import { InvalidImageError } from '../../../lib/imaging/tiff-decode.ts';
 import { TaskOverrunError } from '../../../lib/imaging/worker-pool.ts';
 import type { AuthUser, Services } from '../http/context.ts';
@@ -313,16 +319,14 @@ export async function previewImage(
   const row = await imageFileOrThrow(services, id);
   const width = Math.min(requestedWidth ?? DEFAULT_PREVIEW_WIDTH, row.width);
   const local = localBounds(row);
-  let conversion: Conversion;
   let key = `m${method}-w${width}`;
-  if (method === 2 || method === 4) {
-    const global = await datasetBounds(services.db, row.bit_depth);
+  let global: StretchBounds | undefined;
+  if (usesGlobalBounds(method)) {
+    global = (await datasetBounds(services.db, row.bit_depth)) ?? undefined;
     if (!global) throw new AppError('not_found', `no image with id ${id}`); // deleted meanwhile
     key += `-g${global.lo}-${global.hi}`;
-    conversion = method === 2 ? { method, global } : { method, global, local };
-  } else {
-    conversion = method === 1 ? { method } : { method, local };
   }
+  const conversion = conversionOf(method, { local, global: () => global! });
   const files = localFiles(services.config.dataDir);
   const target = files.previewPath(row.sha256, key);
   const etag = `"${row.sha256.slice(0, 16)}-${key}"`;
@@ -334,7 +338,6 @@ export async function previewImage(
   const tmp = await tempPath(files, 'preview');
   await writeFile(tmp, png);
   await rename(tmp, target); // atomic: concurrent renderers of the same key write identical bytes
-  if (method === 2 || method === 4)
-    await removeStalePreviews(files, row.sha256, `m${method}-w${width}-`, key);
+  if (usesGlobalBounds(method)) await removeStalePreviews(files, row.sha256, `m${method}-w${width}-`, key);
   return { path: target, etag };
 }

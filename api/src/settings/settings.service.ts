@@ -6,22 +6,13 @@ import type { Services } from '../http/context.ts';
 import { AppError } from '../http/errors.ts';
 import { recomputeAllConsensus } from '../consensus/consensus.service.ts';
 import * as repo from './settings.repository.ts';
+import { settingsFromRows } from '../../../lib/settings.ts';
 import type { Settings, SettingsPatch } from '../../../lib/api-types/settings.ts';
 
 export type { Settings };
 
-export const DEFAULTS = { votesRequired: 3, showModelHint: false, retrainEvery: 25 } as const;
-
-/** Settings from stored key → value rows, defaults filled in (also used where rows are read with other data). */
-export function settingsFromRows(rows: Map<string, unknown>): Settings {
-  const votesRequired = (rows.get('votesRequired') as number | undefined) ?? DEFAULTS.votesRequired;
-  return {
-    votesRequired,
-    votesMax: (rows.get('votesMax') as number | undefined) ?? votesRequired,
-    showModelHint: (rows.get('showModelHint') as boolean | undefined) ?? DEFAULTS.showModelHint,
-    retrainEvery: (rows.get('retrainEvery') as number | undefined) ?? DEFAULTS.retrainEvery,
-  };
-}
+// Defaults and the row reading live in lib/settings.ts (the runner reads them too); re-exported for the API.
+export { settingsFromRows, SETTINGS_DEFAULTS } from '../../../lib/settings.ts';
 
 /** Current settings, defaults filled in. Pass the transaction when the caller acts on them. */
 export async function getSettings(db: Kysely<DB> | Transaction<DB>): Promise<Settings> {

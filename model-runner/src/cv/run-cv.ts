@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { globalBounds, localBounds } from '../../../lib/imaging/conversions.ts';
+import { conversionOf, globalBounds, localBounds } from '../../../lib/imaging/conversions.ts';
 import type { Conversion, Method, StretchBounds } from '../../../lib/imaging/conversions.ts';
 import { createImagingPool } from '../../../lib/imaging/imaging-pool.ts';
 import type { Size } from '../../../lib/imaging/resize.ts';
@@ -209,18 +209,8 @@ export async function runCrossValidation(o: CvRunOptions): Promise<CvRunReport> 
 
     const methods: MethodResult[] = [];
     for (const method of o.methods) {
-      const conversion = (k: number): Conversion => {
-        switch (method) {
-          case 1:
-            return { method: 1 };
-          case 2:
-            return { method: 2, global: bounds! };
-          case 3:
-            return { method: 3, local: localBounds(stats[k]) };
-          case 4:
-            return { method: 4, global: bounds!, local: localBounds(stats[k]) };
-        }
-      };
+      const conversion = (k: number): Conversion =>
+        conversionOf(method, { local: localBounds(stats[k]!), global: () => bounds! });
       const t0 = performance.now();
       let lastLog = 0;
       let embeddedImages = 0;

@@ -11,7 +11,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Method, StretchBounds } from '../../../lib/imaging/conversions.ts';
+import { usesGlobalBounds, type Method, type StretchBounds } from '../../../lib/imaging/conversions.ts';
 
 /** Flip variants in storage order; the index is the `flip` column (0 none, 1 h, 2 v, 3 hv). */
 export const FLIPS = ['none', 'h', 'v', 'hv'] as const;
@@ -39,7 +39,7 @@ export interface EmbeddingStore {
 
 /** The conversion part of a key: `m1`, `m3`, or `m2-g1700-28000` when global bounds apply. */
 export function conversionTag(key: Pick<EmbeddingKey, 'method' | 'globalBounds'>): string {
-  if (key.method === 2 || key.method === 4) {
+  if (usesGlobalBounds(key.method)) {
     if (!key.globalBounds)
       throw new Error(`method ${key.method} embeddings are keyed by the global bounds; none given`);
     return `m${key.method}-g${key.globalBounds.lo}-${key.globalBounds.hi}`;

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { DB, Exec, ImageStatus, StoredBounds, Verdict } from '../../../lib/db/schema.ts';
 import { boundsInForce } from '../../../lib/dataset/bounds.ts';
+import { SETTINGS_DEFAULTS } from '../../../lib/settings.ts';
 import {
+  conversionOf,
   localBounds,
   type Conversion,
   type Method,
@@ -81,21 +83,14 @@ export function conversionFor(
   image: ImageRef,
   bounds: Map<8 | 16, StretchBounds>,
 ): Conversion {
-  const global = () => {
-    const g = bounds.get(image.bitDepth);
-    if (!g) throw new Error(`no dataset bounds for ${image.bitDepth}-bit images`);
-    return g;
-  };
-  switch (method) {
-    case 1:
-      return { method: 1 };
-    case 2:
-      return { method: 2, global: global() };
-    case 3:
-      return { method: 3, local: localBounds(image) };
-    case 4:
-      return { method: 4, global: global(), local: localBounds(image) };
-  }
+  return conversionOf(method, {
+    local: localBounds(image),
+    global: () => {
+      const g = bounds.get(image.bitDepth);
+      if (!g) throw new Error(`no dataset bounds for ${image.bitDepth}-bit images`);
+      return g;
+    },
+  });
 }
 
 export interface ModelVersionRow {
@@ -253,7 +248,7 @@ export async function labeledPerBundle(db: Exec): Promise<[string, number][]> {
   return rows.map((r) => [r.name, Number(r.n)]);
 }
 
-/** The `retrainEvery` setting (issue 7; default 25), as the consensus engineer's settings service stores it. */
+/** The `retrainEvery` setting (issue 7), as the API's settings service stores it; its default from lib/settings.ts. */
 export async function retrainEvery(db: Exec): Promise<number> {
   const row = await db
     .selectFrom('settings')
@@ -261,7 +256,7 @@ export async function retrainEvery(db: Exec): Promise<number> {
     .where('key', '=', 'retrainEvery')
     .executeTakeFirst();
   const v = row?.value;
-  return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : 25;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : SETTINGS_DEFAULTS.retrainEvery;
 }
 
 /** Images changed since `since`: consensus rows updated after it (votes, resolutions). */
@@ -269,7 +264,7 @@ export async function consensusChangedSince(db: Exec, since: Date): Promise<stri
   const rows = await db
     .selectFrom('image_consensus')
     .select('image_id')
-    .where('updated_at', '>', since as never)
+    .where('updated_at', '>', since)
     .execute();
   return rows.map((r) => r.image_id);
 }

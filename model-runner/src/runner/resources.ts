@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { DB } from '../../../lib/db/schema.ts';
-import type { Method, StretchBounds } from '../../../lib/imaging/conversions.ts';
+import { usesGlobalBounds, type Method, type StretchBounds } from '../../../lib/imaging/conversions.ts';
 import { parseInputSize } from '../backbone/load.ts';
 import type { CrossValidateInput, CrossValidateResult } from '../cv/cross-validate.ts';
 import type { EmbeddingTable } from '../head/train.ts';
@@ -249,7 +249,7 @@ export class RunnerResources {
     const out = new Map<string, Float32Array[]>();
     // Methods 2 and 4 are keyed by the global bounds, which differ per bit depth.
     for (const [bits, group] of byBits) {
-      const global = method === 2 || method === 4 ? bounds.get(bits) : undefined;
+      const global = usesGlobalBounds(method) ? bounds.get(bits) : undefined;
       const key = { backboneHash: backbone.hash, inputSize: this.inputSizeKey, method, globalBounds: global };
       const memo = this.memoFor(key);
       const unknown: string[] = [];
