@@ -125,11 +125,30 @@ export function watchProblems(page: Page): PageProblems {
  * Saves a screenshot to test-artifacts/screenshots/ and returns its path. Never into docs/: the README's pictures
  * are made on purpose by test/browser/doc-screenshots.ts, not as a side effect of `npm test`.
  */
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(page: Page, name: string, o: { fullPage?: boolean } = {}): Promise<string> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   const file = path.join(SCREENSHOTS, `${name}.png`);
-  await page.screenshot({ path: file });
+  await page.screenshot({ path: file, fullPage: o.fullPage });
   return file;
+}
+
+/** The visible text under a locator's element, shadow roots included (innerText stops at them). */
+export function deepText(page: Page, selector: string): Promise<string> {
+  // A loop, not a named inner function: the test's transpiler would wrap one in a helper the page lacks.
+  return page.locator(selector).evaluate((root) => {
+    const out: string[] = [];
+    const stack: Node[] = [root];
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (n.nodeType === Node.TEXT_NODE) out.push(n.textContent ?? '');
+      const kids = [
+        ...(n instanceof Element && n.shadowRoot ? [n.shadowRoot] : []),
+        ...Array.from(n.childNodes),
+      ];
+      for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
+    }
+    return out.join(' ').replace(/\s+/g, ' ');
+  });
 }
 
 /** Signs in through the login form. */

@@ -8,7 +8,9 @@ import { listAnomalyTypes } from '../data/anomaly-types.ts';
 import type { AnomalyType } from '../../../lib/anomaly-types.ts';
 import { getDatasetStats, listBundles } from '../data/images.ts';
 import { getAgreement } from '../data/metrics.ts';
-import { listJobs, listModels, trainModel } from '../data/models.ts';
+import { backboneCaveat, listJobs, listModels, trainModel } from '../data/models.ts';
+import { getReferences } from '../data/references.ts';
+import '../components/reference-panel.ts';
 import type { JobDto } from '../../../lib/api-types/jobs.ts';
 import type { ModelDto, Score } from '../../../lib/api-types/models.ts';
 import type { Method } from '../../../lib/domain.ts';
@@ -60,6 +62,18 @@ export class DashboardPage extends LitElement {
       .best {
         font-weight: 700;
       }
+      .caveat {
+        color: var(--warn);
+        font-size: 12px;
+        margin-left: 6px;
+      }
+      tr.below td {
+        background: #fdf0ee;
+      }
+      .below-mark {
+        color: var(--bad);
+        font-weight: 600;
+      }
       .row {
         display: flex;
         gap: 8px;
@@ -76,19 +90,20 @@ export class DashboardPage extends LitElement {
   @state() private trainMsg = '';
 
   private data = new Task(this, {
-    task: async (_a, { signal }) => {
+    task: async ([role], { signal }) => {
+      // Each card asks only for what the viewer's role may read: jobs and agreement are the lead's (experts vote
+      // blind), so an expert's dashboard neither asks for them nor shows their refusal as "none".
+      const lead = role === 'lead' || role === 'admin';
       const [bundles, dataset, models, jobs, types] = await Promise.all([
         listBundles(this.api, signal).catch(() => []),
         getDatasetStats(this.api, signal).catch(() => null),
         listModels(this.api, signal).catch(() => [] as ModelDto[]),
-        listJobs(this.api, signal),
+        lead ? listJobs(this.api, signal) : Promise.resolve(null),
         listAnomalyTypes(this.api, signal).catch(() => []),
       ]);
       // The bundle table's agreement column: Krippendorff's alpha per bundle (any number of votes per image).
-      // Leads and admins only (the API refuses experts: agreement moves with other experts' votes).
-      const expert = this.session?.user.role === 'expert';
       const alphas = await Promise.all(
-        (expert ? [] : bundles).map((b) =>
+        (lead ? bundles : []).map((b) =>
           getAgreement(this.api, b.name, signal)
             .then((a) => a.krippendorffAlpha)
             .catch(() => null),
@@ -102,20 +117,32 @@ export class DashboardPage extends LitElement {
         types,
       };
     },
-    args: () => [],
+    args: () => [this.session?.user.role] as const,
   });
 
   private agreement = new Task(this, {
-    task: async ([bundle], { signal }) => getAgreement(this.api, bundle || undefined, signal),
-    args: () => [this.bundle] as const,
+    task: async ([bundle, lead], { signal }) =>
+      lead ? getAgreement(this.api, bundle || undefined, signal) : null,
+    args: () => [this.bundle, this.isLead] as const,
   });
+
+  private references = new Task(this, {
+    task: async ([lead], { signal }) => (lead ? getReferences(this.api, signal) : null),
+    args: () => [this.isLead] as const,
+  });
+
+  private get isLead(): boolean {
+    const role = this.session?.user.role;
+    return role === 'lead' || role === 'admin';
+  }
 
   private poll = 0;
   override connectedCallback(): void {
     super.connectedCallback();
     // Job progress moves while training runs: refresh every 5 s while a job is open.
     this.poll = window.setInterval(() => {
-      if (this.data.value?.jobs.some((j) => j.status === 'queued' || j.status === 'running')) this.data.run();
+      if (this.data.value?.jobs?.some((j) => j.status === 'queued' || j.status === 'running'))
+        this.data.run();
     }, 5000);
   }
   override disconnectedCallback(): void {
@@ -190,16 +217,21 @@ export class DashboardPage extends LitElement {
               </section>`
             : nothing
         }
-        ${this.renderAgreement(
-          d.bundles.map((b) => b.name),
-          d.types,
-        )}
+        ${
+          this.isLead
+            ? this.renderAgreement(
+                d.bundles.map((b) => b.name),
+                d.types,
+              )
+            : nothing
+        }
+        ${this.isLead ? this.renderReferences() : nothing}
         <section class="card">
           <h2>Dataset histogram</h2>
           ${d.dataset ? html`<dataset-histogram .stats=${d.dataset}></dataset-histogram>` : html`<p class="muted">No images yet.</p>`}
           <bounds-notice .stats=${d.dataset}></bounds-notice>
         </section>
-        ${this.renderModels(d.models, d.types)} ${this.renderJobs(d.jobs)}
+        ${this.renderModels(d.models, d.types)} ${d.jobs ? this.renderJobs(d.jobs) : nothing}
       `,
     });
   }
@@ -219,53 +251,98 @@ export class DashboardPage extends LitElement {
       ${this.agreement.render({
         pending: () => html`<p class="muted">Loading…</p>`,
         error: (e) => html`<p class="muted">${describeError(e)}</p>`,
-        complete: (a) => html`
-          <p>
-            ${a.images} images, ${a.votes} votes · Fleiss’ κ <strong>${fmt(a.fleissKappa)}</strong> ·
-            Krippendorff’s α
-            <strong>${fmt(a.krippendorffAlpha)}</strong>
-          </p>
-          ${
-            this.session?.user.role === 'expert'
-              ? nothing
-              : html`<h3>Per expert</h3>
-                  <table>
-                    <thead>
-                      <tr>
-                        <th>Expert</th>
-                        <th class="n">Votes</th>
-                        <th class="n">Agrees with consensus</th>
-                        <th class="n">Cohen’s κ</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      ${a.perExpert.map(
-                        (e) =>
-                          html`<tr>
-                            <td>${nameOf(e.user)}</td>
-                            <td class="n">${e.votes}</td>
-                            <td class="n">
-                              ${e.agreementWithConsensus == null ? '—' : `${pct(e.agreementWithConsensus)} %`}
-                            </td>
-                            <td class="n">${fmt(e.cohenKappaWithConsensus)}</td>
-                          </tr>`,
-                      )}
-                    </tbody>
-                  </table>`
-          }
-          <h3>Per anomaly type (Fleiss’ κ on presence)</h3>
-          <table>
-            <tbody>
-              ${a.perAnomaly.map(
-                (p) =>
-                  html`<tr>
-                    <td>${types.find((t) => t.code === p.code)?.name ?? p.code}</td>
-                    <td class="n">${fmt(p.fleissKappa)}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>
-        `,
+        complete: (a) =>
+          !a
+            ? nothing
+            : html`
+                <p>
+                  ${a.images} images, ${a.votes} votes · Fleiss’ κ <strong>${fmt(a.fleissKappa)}</strong> ·
+                  Krippendorff’s α
+                  <strong>${fmt(a.krippendorffAlpha)}</strong>
+                </p>
+                <h3>Per expert</h3>
+                <table data-testid="per-expert">
+                  <thead>
+                    <tr>
+                      <th>Expert</th>
+                      <th class="n">Votes</th>
+                      <th
+                        class="n"
+                        title="Share of images where the expert’s verdict matches the other experts’ majority (their own vote left out; ties among the others skipped)"
+                      >
+                        Agrees with the others
+                      </th>
+                      <th class="n" title="Cohen’s κ of the expert against the other experts’ majority">
+                        κ with the others
+                      </th>
+                      <th class="n" title="Dawid–Skene: P(says abnormal | abnormal)">Sensitivity</th>
+                      <th class="n" title="Dawid–Skene: P(says normal | normal)">Specificity</th>
+                      <th>Below the panel</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${a.perExpert.map(
+                      (e) =>
+                        html`<tr class=${e.belowPanel.length ? 'below' : ''}>
+                          <td>${nameOf(e.user)}</td>
+                          <td class="n">${e.votes}</td>
+                          <td class="n">
+                            ${e.withOthers.agreement == null ? '—' : `${pct(e.withOthers.agreement)} %`}
+                          </td>
+                          <td class="n">${fmt(e.withOthers.kappa)}</td>
+                          <td class="n ${e.belowPanel.includes('sensitivity') ? 'below-mark' : ''}">
+                            ${fmt(e.dawidSkene.sensitivity)}
+                          </td>
+                          <td class="n ${e.belowPanel.includes('specificity') ? 'below-mark' : ''}">
+                            ${fmt(e.dawidSkene.specificity)}
+                          </td>
+                          <td>
+                            ${
+                              e.belowPanel.length
+                                ? html`<span class="below-mark">▼ ${e.belowPanel.join(' and ')}</span>`
+                                : ''
+                            }
+                          </td>
+                        </tr>`,
+                    )}
+                  </tbody>
+                </table>
+                <p class="muted">
+                  Each expert is compared with the other experts, never with a consensus their own vote helped
+                  make. Most plates are normal, so an expert who waves plates through still agrees often;
+                  sensitivity shows it. ▼: more than 0.15 below the median of the other experts (experts with
+                  at least 10 votes).
+                </p>
+                <h3>Per anomaly type (Fleiss’ κ on presence)</h3>
+                <table>
+                  <tbody>
+                    ${a.perAnomaly.map(
+                      (p) =>
+                        html`<tr>
+                          <td>${types.find((t) => t.code === p.code)?.name ?? p.code}</td>
+                          <td class="n">${fmt(p.fleissKappa)}</td>
+                        </tr>`,
+                    )}
+                  </tbody>
+                </table>
+              `,
+      })}
+    </section>`;
+  }
+
+  private renderReferences() {
+    return html`<section class="card">
+      <h2>Reference images</h2>
+      ${this.references.render({
+        pending: () => html`<p class="muted">Loading…</p>`,
+        error: (e) => html`<p class="error">${describeError(e)}</p>`,
+        complete: (r) =>
+          r
+            ? html`<reference-panel
+                .data=${r}
+                @references-changed=${() => this.references.run()}
+              ></reference-panel>`
+            : nothing,
       })}
     </section>`;
   }
@@ -334,7 +411,10 @@ export class DashboardPage extends LitElement {
                       <td class="n">
                         ${m.crossValidation ? `${pct(m.crossValidation.overall.balancedAccuracy)} %` : '—'}
                       </td>
-                      <td>${m.active ? html`<strong>active</strong>` : ''}</td>
+                      <td>
+                        ${m.active ? html`<strong>active</strong>` : ''}
+                        ${backboneCaveat(m) ? html`<span class="caveat">${backboneCaveat(m)}</span>` : nothing}
+                      </td>
                     </tr>`,
                 )}
               </tbody>
@@ -342,8 +422,24 @@ export class DashboardPage extends LitElement {
           : html`<p class="muted">No model trained yet.</p>`
       }
       ${
+        models.some((m) => m.backbone.untrained)
+          ? html`<p class="caveat" role="note">
+              Untrained backbone: these numbers come from a ResNet-34 without ImageNet weights
+              (PLATINA_BACKBONE unset), not the paper's network; read them as a baseline, not as the paper's
+              results.
+            </p>`
+          : nothing
+      }
+      ${
         t.methods.length
-          ? html`<h3>Leave one bundle out: balanced accuracy (%), as the paper’s Table 1</h3>
+          ? html`<h3>
+                Leave one bundle out: balanced accuracy (%), as the paper’s Table
+                1${
+                  models.some((m) => m.backbone.untrained)
+                    ? html`<span class="caveat">untrained backbone</span>`
+                    : nothing
+                }
+              </h3>
               <table data-testid="table1">
                 <thead>
                   <tr>

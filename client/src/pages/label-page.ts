@@ -8,11 +8,11 @@ import { listAnomalyTypes } from '../data/anomaly-types.ts';
 import { getDatasetStats, getHeatmap, type ImageHeatmap } from '../data/images.ts';
 import { nextInQueue, queueStats, type QueueStats } from '../data/queue.ts';
 import { getSettings, modelHintEnabled } from '../data/settings.ts';
-import { getPrediction } from '../data/models.ts';
+import { backboneCaveat, getPrediction, listModels } from '../data/models.ts';
 import { typeHint, type TypeHint } from '../data/anomaly-hint.ts';
 import type { AnomalyType } from '../../../lib/anomaly-types.ts';
 import type { ImageDto } from '../../../lib/api-types/images.ts';
-import type { PredictionDto } from '../../../lib/api-types/models.ts';
+import type { ModelDto, PredictionDto } from '../../../lib/api-types/models.ts';
 import type { VoteInput } from '../../../lib/api-types/votes.ts';
 import type { VoteOutbox } from '../data/vote-outbox.ts';
 import { afterNextFrame } from '../app/after-frame.ts';
@@ -171,7 +171,10 @@ export class LabelPage extends LitElement {
         getDatasetStats(this.api, signal).catch(() => null),
         getSettings(this.api, signal).catch(() => null),
       ]);
-      return { types, dataset, hint: modelHintEnabled(settings) };
+      const hint = modelHintEnabled(settings);
+      // Only a page that shows the model's hint needs to say what backbone the hint rests on.
+      const models = hint ? await listModels(this.api, signal).catch(() => [] as ModelDto[]) : [];
+      return { types, dataset, hint, models };
     },
     args: () => [],
   });
@@ -221,7 +224,7 @@ export class LabelPage extends LitElement {
         <div class="card">
           <div class="meta">
             <strong data-testid="image-name">${cur ? cur.image.name : '—'}</strong>
-            <span class="muted">${cur ? `bundle ${cur.image.bundle}` : ''}</span>
+            <span class="muted" title="bundle">${cur ? cur.image.bundle : ''}</span>
           </div>
           <div class="meta muted" data-testid="progress">
             ${
@@ -237,7 +240,8 @@ export class LabelPage extends LitElement {
             ? html`<div class="card hint" role="note">
                 Model hint: p(abnormal) =
                 ${cur.image.prediction.pAbnormal.toFixed(2)}${this.renderTypeHint(cur.image.id)} (shown by the
-                installation's setting; your vote records that you saw it)
+                installation's setting; your vote records that you saw
+                it)${this.renderCaveat(cur.image.prediction.modelVersion)}
               </div>`
             : nothing
         }
@@ -279,6 +283,12 @@ export class LabelPage extends LitElement {
 
   private hintShown(image: ImageDto | undefined): boolean {
     return !!(this.setup.value?.hint && image?.prediction);
+  }
+
+  /** "untrained backbone" after the hint when the model that gave it rests on that backbone. */
+  private renderCaveat(version: string) {
+    const caveat = backboneCaveat(this.setup.value?.models.find((m) => m.version === version));
+    return caveat ? html`<strong data-testid="model-backbone"> — ${caveat}: a weak hint.</strong>` : nothing;
   }
 
   /** The pre-selected types with their p, when this image's form started from the model's type hint. */

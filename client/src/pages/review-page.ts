@@ -14,13 +14,14 @@ import {
 } from '../data/consensus.ts';
 import { getDatasetStats, getHeatmap, getImage, type ImageHeatmap } from '../data/images.ts';
 import { listVotes, voteHistory } from '../data/votes.ts';
-import { getPrediction } from '../data/models.ts';
+import { backboneCaveat, getPrediction, listModels } from '../data/models.ts';
+import { markReference } from '../data/references.ts';
 import { PRESELECT_ABOVE } from '../data/anomaly-hint.ts';
 import { nameOf } from '../data/users.ts';
 import type { AnomalyType } from '../../../lib/anomaly-types.ts';
 import type { ConsensusDto, ReviewItem } from '../../../lib/api-types/consensus.ts';
 import type { ImageDto } from '../../../lib/api-types/images.ts';
-import type { PredictionDto } from '../../../lib/api-types/models.ts';
+import type { ModelDto, PredictionDto } from '../../../lib/api-types/models.ts';
 import type { VoteDto } from '../../../lib/api-types/votes.ts';
 import { ImageLoader, type LoadedImage } from '../viewer/image-loader.ts';
 import type { VerdictValue } from '../components/verdict-form.ts';
@@ -46,6 +47,15 @@ interface Detail {
 }
 
 const pct = (p: number | null | undefined) => (p == null ? '—' : `${(p * 100).toFixed(1)} %`);
+
+/** "4 Dec, 18:52": short enough for one line of the history table (the full time is its title). */
+const shortTime = (iso: string) =>
+  new Date(iso).toLocaleString(undefined, {
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
 
 const REASON_LABELS: Record<string, string> = {
   needs_lead: 'Tie',
@@ -158,6 +168,13 @@ export class ReviewPage extends LitElement {
       .type {
         color: var(--muted);
       }
+      .caveat {
+        color: var(--warn);
+        font-size: 12px;
+      }
+      .when {
+        white-space: nowrap;
+      }
       .type.likely {
         color: inherit;
         font-weight: 600;
@@ -183,11 +200,13 @@ export class ReviewPage extends LitElement {
 
   private setup = new Task(this, {
     task: async (_a, { signal }) => {
-      const [types, dataset] = await Promise.all([
+      const [types, dataset, models] = await Promise.all([
         listAnomalyTypes(this.api, signal),
         getDatasetStats(this.api, signal).catch(() => null),
+        // The model's numbers below say what backbone they rest on.
+        listModels(this.api, signal).catch(() => [] as ModelDto[]),
       ]);
-      return { types, dataset };
+      return { types, dataset, models };
     },
     args: () => [],
   });
@@ -268,7 +287,7 @@ export class ReviewPage extends LitElement {
                       >
                         <span class="item">
                           <span>${img.name}</span>
-                          <span class="muted">bundle ${img.bundle}</span>
+                          <span class="muted">${img.bundle}</span>
                           ${reasonsOf(it).map((r) => html`<span class="reason">${r}</span>`)}
                         </span>
                         <heatmap-thumb .imageId=${img.id}></heatmap-thumb>
@@ -309,7 +328,7 @@ export class ReviewPage extends LitElement {
           <dd>p(abnormal) ${pct(d.posterior)}</dd>
           <dt>Model</dt>
           <dd>
-            ${p ? html`p(abnormal) ${pct(p.pAbnormal)} <span class="muted">v${p.modelVersion}</span>` : '—'}
+            ${p ? html`p(abnormal) ${pct(p.pAbnormal)} <span class="muted">v${p.modelVersion}</span>${this.renderCaveat(p.modelVersion)}` : '—'}
           </dd>
           <dt>Model types</dt>
           <dd data-testid="model-types">${this.renderTypes(d.types)}</dd>
@@ -376,6 +395,13 @@ export class ReviewPage extends LitElement {
               </button>`
             : nothing
         }
+        ${
+          c?.status === 'resolved'
+            ? html`<button ?disabled=${this.busy} @click=${() => this.markAsReference(d.image)}>
+                Use as a reference image
+              </button>`
+            : nothing
+        }
         <p class="error" role="alert">${this.message}</p>
       </div>
       <div class="card">
@@ -387,7 +413,7 @@ export class ReviewPage extends LitElement {
                   ${d.history.map(
                     (v) =>
                       html`<tr>
-                        <td class="muted">${new Date(v.createdAt).toLocaleString()}</td>
+                        <td class="muted when" title=${v.createdAt}>${shortTime(v.createdAt)}</td>
                         <td>${nameOf(v.user)}</td>
                         <td class="v-${v.verdict}">${v.verdict}</td>
                         <td>${v.anomalies.map((a) => this.nameOf(a)).join(', ')}</td>
@@ -399,6 +425,19 @@ export class ReviewPage extends LitElement {
         }
       </div>
     `;
+  }
+
+  /** "untrained backbone" beside a model's numbers when that version rests on it. */
+  private renderCaveat(version: string) {
+    const caveat = backboneCaveat(this.setup.value?.models.find((m) => m.version === version));
+    return caveat ? html` <span class="caveat" data-testid="model-backbone">${caveat}</span>` : nothing;
+  }
+
+  private markAsReference(image: Pick<ImageDto, 'id'>): Promise<void> {
+    return this.act(async () => {
+      await markReference(this.api, image.id);
+      this.message = 'Marked as a reference image: it will be mixed blind into the experts’ queues.';
+    });
   }
 
   /** The model's anomaly types, most likely first; those the expert form would pre-select (p > 0.5) stand out. */
