@@ -3,22 +3,26 @@ import { describe, test } from 'node:test';
 import { farOutside, parsePinned, pinProblem, storedBounds } from './bounds.ts';
 
 describe('method-2 bounds rules', () => {
-  const bounds = { lo: 1700, hi: 28000 }; // width 26 300: a tenth is 2630
+  const bounds = { lo: 1700, hi: 28000 }; // width 26 300: a quarter is 6575
 
-  test('an image is far outside when it reaches a tenth of the width beyond the bounds, or lies wholly outside', () => {
+  test('an image is far outside when it reaches a quarter of the width beyond the bounds, or lies wholly outside', () => {
     assert.equal(farOutside({ p0_01: 1749, p99_99: 27960 }, bounds), false, 'inside');
     assert.equal(
-      farOutside({ p0_01: 1700, p99_99: 30000 }, bounds),
+      farOutside({ p0_01: 1700, p99_99: 34000 }, bounds),
       false,
-      'beyond, but by less than a tenth',
+      'beyond, but by less than a quarter',
     );
-    assert.equal(farOutside({ p0_01: 1700, p99_99: 30700 }, bounds), true, 'beyond by more than a tenth');
+    assert.equal(farOutside({ p0_01: 1700, p99_99: 34700 }, bounds), true, 'beyond by more than a quarter');
     assert.equal(
       farOutside({ p0_01: 300, p99_99: 2800 }, bounds),
       false,
-      'below by less than a tenth (1400 < 2630)',
+      'below by less than a quarter (1400 < 6575)',
     );
-    assert.equal(farOutside({ p0_01: 5000, p99_99: 20000 }, { lo: 10000, hi: 28000 }), true, 'below by more');
+    assert.equal(
+      farOutside({ p0_01: 5000, p99_99: 20000 }, { lo: 10000, hi: 28000 }),
+      true,
+      'below by more (5000 > 4500)',
+    );
     assert.equal(farOutside({ p0_01: 50, p99_99: 400 }, bounds), true, 'wholly below');
     assert.equal(farOutside({ p0_01: 29000, p99_99: 29500 }, bounds), true, 'wholly above');
   });

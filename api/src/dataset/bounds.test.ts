@@ -41,7 +41,11 @@ describe('method-2 bounds', () => {
     assert.equal(a.status, 201);
     assert.deepEqual(a.body.upload, { duplicate: false, outsideBounds: null });
     const b = await upload(tiff(2100, 1800, 26000), 'b.tif');
-    assert.deepEqual(b.body.upload, { duplicate: false, outsideBounds: null }, 'within a tenth of the width');
+    assert.deepEqual(
+      b.body.upload,
+      { duplicate: false, outsideBounds: null },
+      'within a quarter of the width',
+    );
     const s = await stats();
     assert.deepEqual(
       [s.globalMin, s.globalMax, s.pinned, s.computedMin, s.computedMax],
