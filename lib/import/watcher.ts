@@ -68,6 +68,11 @@ export class FolderWatcher {
   private stopping = false;
   private loop: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
+  private readonly batches = new Set<Promise<unknown>>();
+  /** Files waiting for an upload slot, and those waiting or uploading (so a listing does not queue them twice). */
+  private readonly waiting: { entry: WatchedEntry; resolve: () => void }[] = [];
+  private readonly queued = new Set<string>();
+  private active = 0;
 
   constructor(private readonly o: WatchOptions) {}
 
@@ -100,8 +105,12 @@ export class FolderWatcher {
     this.loop ??= (async () => {
       await this.prepare();
       while (!this.stopping) {
-        // A listing that fails (the share or bucket away for a moment) is tried again at the next poll.
-        await this.scanOnce().catch((err: Error) => this.o.onError?.(err));
+        // Listing does not wait for the uploads it started: a file that becomes complete while others upload
+        // is seen at the next poll, not after the whole batch. A listing that fails (the share or bucket away
+        // for a moment) is tried again at the next poll.
+        const batch = this.scanOnce().catch((err: Error) => this.o.onError?.(err));
+        this.batches.add(batch);
+        void batch.finally(() => this.batches.delete(batch));
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.o.pollMs ?? 1000);
           this.wakeUp = () => {
@@ -110,35 +119,58 @@ export class FolderWatcher {
           };
         });
       }
+      await Promise.all(this.batches);
     })();
   }
 
-  /** Resolves once the loop has stopped (the current listing's uploads finish first). */
+  /** Resolves once the loop has stopped (uploads under way finish; queued ones wait for the next run). */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wakeUp?.();
     await this.loop;
   }
 
-  /** One listing: uploads every file that is complete and not yet handled. */
+  /**
+   * One listing: queues every file that is complete and neither handled nor queued already, and resolves once
+   * those are handled. At most `concurrency` uploads run at once, across listings.
+   */
   async scanOnce(): Promise<void> {
     const now = Date.now();
     const entries = await this.o.source.list();
-    const ready: WatchedEntry[] = [];
+    const handled: Promise<void>[] = [];
     for (const e of entries) {
-      if (this.done.get(e.rel) === e.version) continue;
+      if (this.done.get(e.rel) === e.version || this.queued.has(e.rel)) continue;
       if ((this.retryAt.get(e.rel) ?? 0) > now) continue;
       const before = this.lastSeen.get(e.rel);
       this.lastSeen.set(e.rel, e.version);
       const complete =
         this.o.source.atomic || (before === e.version && now - e.modifiedMs >= (this.o.settleMs ?? 2000));
-      if (complete) ready.push(e);
+      if (!complete) continue;
+      this.queued.add(e.rel);
+      handled.push(new Promise<void>((resolve) => this.waiting.push({ entry: e, resolve })));
     }
-    let next = 0;
-    const worker = async () => {
-      while (next < ready.length && !this.stopping) await this.handle(ready[next++]);
-    };
-    await Promise.all(Array.from({ length: Math.max(1, this.o.concurrency ?? 2) }, worker));
+    this.pump();
+    await Promise.all(handled);
+  }
+
+  private pump(): void {
+    while (this.active < Math.max(1, this.o.concurrency ?? 2) && this.waiting.length > 0) {
+      const { entry, resolve } = this.waiting.shift()!;
+      if (this.stopping) {
+        this.queued.delete(entry.rel);
+        resolve();
+        continue;
+      }
+      this.active++;
+      void this.handle(entry)
+        .catch((err: Error) => this.o.onError?.(err))
+        .finally(() => {
+          this.active--;
+          this.queued.delete(entry.rel);
+          resolve();
+          this.pump();
+        });
+    }
   }
 
   private async handle(e: WatchedEntry): Promise<void> {
