@@ -150,8 +150,13 @@ async function writePins(
   change: (pins: Map<BitDepth, StretchBounds>) => void,
 ): Promise<void> {
   await services.db.transaction().execute(async (tx) => {
-    // Read-modify-write of one settings row: lock it (or, before the first pin, serialise on the key) so two
-    // leads pinning 8- and 16-bit bounds at once both keep theirs.
+    // Read-modify-write of one settings row: make sure it exists, then lock it, so two leads pinning 8- and 16-bit
+    // bounds at once both keep theirs (the second waits for the first and reads its pin).
+    await tx
+      .insertInto('settings')
+      .values({ key: PINNED_BOUNDS_SETTING, value: '{}', updated_by: user.id })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
     await tx
       .selectFrom('settings')
       .select('key')
