@@ -4,11 +4,11 @@ import type { DB, Role } from '../../../lib/db/schema.ts';
 import type { DatabaseKind } from '../../../lib/db/connect.ts';
 import type { Config } from '../config.ts';
 import type { ImageStore } from '../../../lib/image-store/image-store.ts';
-import type { Batcher } from '../consensus/batcher.ts';
+import type { Batcher } from '../votes/batcher.ts';
 import type { SessionCache } from '../auth/session-cache.ts';
 import type { SignInThrottle } from '../auth/rate-limit.ts';
-import type { RecordedVote } from '../consensus/consensus.service.ts';
-import type { NewVote } from '../consensus/consensus.repository.ts';
+import type { RecordedVote } from '../votes/record-votes.ts';
+import type { NewVote } from '../votes/votes.repository.ts';
 
 /** What every request can reach: no container, just these. */
 export interface Services {
@@ -22,7 +22,7 @@ export interface Services {
   notifyJobs: () => void;
   /** After a commit that decided or changed labels: tells model runners soon (debounced, label-notifier.ts). */
   labelsChanged: () => void;
-  /** Stores votes in batches (group commit, consensus/batcher.ts); undefined: no such image. */
+  /** Stores votes in batches (group commit, votes/batcher.ts); undefined: no such image. */
   votes: Batcher<NewVote, RecordedVote | undefined>;
   /** Live sessions remembered for a second (auth/session-cache.ts). */
   sessions: SessionCache;

@@ -2,7 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, type TestApp, type TestUser } from '../../../test/harness.ts';
 import { buildImages } from './factories.ts';
-import { recordVotes } from '../consensus/consensus.service.ts';
+import { recordVotes } from './record-votes.ts';
 
 let app: TestApp;
 let expert: TestUser;

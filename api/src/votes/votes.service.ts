@@ -27,7 +27,7 @@ function toDto(r: VoteRow): VoteDto {
 /**
  * Record the caller's vote (a new row; it replaces their current vote, the old one stays in the history)
  * — or, on a reference the queue offered them blind, their answer (references.service answerIfReference) —
- * with the image's recomputed consensus, atomically (consensus.service recordVotes says how), batched with concurrent votes.
+ * with the image's recomputed consensus, atomically (record-votes.ts, the write path, says how), batched with concurrent votes.
  */
 export async function castVote(
   services: Services,

@@ -2,9 +2,10 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { startTestApp, type TestApp } from '../../../test/harness.ts';
-import { buildImages, buildSignedInUsers, type FactoryUser } from '../votes/factories.ts';
-import * as repo from './consensus.repository.ts';
-import { recordVotes } from './consensus.service.ts';
+import { buildImages, buildSignedInUsers, type FactoryUser } from './factories.ts';
+import * as repo from './votes.repository.ts';
+import * as consensusRepo from '../consensus/consensus.repository.ts';
+import { recordVotes } from './record-votes.ts';
 import { RuleInputsCache } from './rule-inputs-cache.ts';
 
 /**
@@ -33,7 +34,7 @@ const vote = (imageId: string, expert: FactoryUser, verdict: 'normal' | 'abnorma
   modelHintShown: false,
   anomalyHint: null,
 });
-const pendingRow = (imageId: string, normal: number): repo.ConsensusRow => ({
+const pendingRow = (imageId: string, normal: number): consensusRepo.ConsensusRow => ({
   image_id: imageId,
   status: 'pending',
   verdict: null,
@@ -59,7 +60,7 @@ const consensusOf = (imageId: string) =>
     .executeTakeFirst();
 
 /** One expert's vote through the optimistic statement alone: the stored vote, or undefined when refused. */
-async function tryWrite(imageId: string, expert: FactoryUser, row: repo.ConsensusRow, read: repo.RuleInputs) {
+async function tryWrite(imageId: string, expert: FactoryUser, row: consensusRepo.ConsensusRow, read: consensusRepo.RuleInputs) {
   const written = await repo.insertVotesIfUnchanged(
     db(),
     [vote(imageId, expert)],
@@ -68,7 +69,7 @@ async function tryWrite(imageId: string, expert: FactoryUser, row: repo.Consensu
   );
   return written[0];
 }
-const read = (...ids: string[]) => repo.ruleInputsOf(db(), ids);
+const read = (...ids: string[]) => consensusRepo.ruleInputsOf(db(), ids);
 /** recordVotes, one vote: what it stored (throws what it failed with). */
 async function recordOne(v: ReturnType<typeof vote>) {
   const [r] = await recordVotes(db(), [v]);

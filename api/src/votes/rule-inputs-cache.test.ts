@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RuleInputsCache } from './rule-inputs-cache.ts';
-import type { ImageRuleInputs, RuleInputs } from './consensus.repository.ts';
+import type { ImageRuleInputs, RuleInputs } from '../consensus/consensus.repository.ts';
 
 const read = (images: [string, ImageRuleInputs][]): RuleInputs => ({
   settingsText: '{"votesRequired":3}',

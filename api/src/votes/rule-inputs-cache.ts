@@ -1,4 +1,4 @@
-import type { ImageRuleInputs, RuleInputs } from './consensus.repository.ts';
+import type { ImageRuleInputs, RuleInputs } from '../consensus/consensus.repository.ts';
 
 /**
  * What this API process knows of the rule's inputs, so that a batch of votes can skip reading them: the
