@@ -70,7 +70,7 @@ export class ExclusionControl extends LitElement {
     return html`<form @submit=${this.exclude}>
         <input
           aria-label="Reason for excluding"
-          placeholder="Why exclude it? (e.g. not an electrode)"
+          placeholder="Why exclude it?"
           .value=${this.reason}
           @input=${(e: InputEvent) => (this.reason = (e.target as HTMLInputElement).value)}
         />
