@@ -111,6 +111,8 @@ export class DatasetHistogram extends LitElement {
       },
     };
     const [lo, hi] = robustRange(edges, s.histogram.counts) ?? [edges[0], edges[edges.length - 1]];
+    // The axis' span, readable where the canvas is not (tests, assistive tools).
+    this.plotEl.dataset.range = `${lo}–${hi}`;
     this.plot = new uPlot(
       {
         width: Math.max(300, this.plotEl.clientWidth),

@@ -130,7 +130,10 @@ export class HistogramStrip extends LitElement {
       if (x < 0 || x > W) continue;
       g.fillStyle = 'rgb(255, 190, 80)';
       g.fillRect(x, 0, Math.max(1, dpr), H);
-      g.fillText(m.label, Math.min(x + 3 * dpr, W - 60 * dpr), 11 * dpr);
+      // Right of its line, or left of it where the label would run past the edge ("Gmax 28000" in M2).
+      const w = g.measureText(m.label).width;
+      const right = x + 3 * dpr + w <= W;
+      g.fillText(m.label, right ? x + 3 * dpr : Math.max(0, x - 3 * dpr - w), 11 * dpr);
     }
   }
 }

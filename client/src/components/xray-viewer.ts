@@ -323,8 +323,9 @@ export class XrayViewer extends LitElement {
           Invert
         </button>
         <button
-          title="False colour (C)"
-          aria-pressed=${String(this.falseColour)}
+          title=${this.preset === 'm4' ? 'Method 4 is already in colour (methods 1, 2, 3 as R, G, B)' : 'False colour (C)'}
+          aria-pressed=${String(this.falseColour && this.preset !== 'm4')}
+          ?disabled=${this.preset === 'm4'}
           @click=${() => (this.falseColour = !this.falseColour)}
         >
           Colour
@@ -497,7 +498,9 @@ export class XrayViewer extends LitElement {
       view: this.view,
       windows: this.windows,
       invert: this.invert,
-      falseColour: this.falseColour,
+      // Method 4 is colour already (three windows as R, G, B): viridis over its red channel, method 1's full
+      // 16-bit stretch, painted every electrode one flat purple. False colour applies to one window only.
+      falseColour: this.falseColour && this.preset !== 'm4',
     };
     const signature = JSON.stringify([key, r.canvas.width, r.canvas.height, params]);
     if (signature === this.drawn) {

@@ -2,7 +2,7 @@ import { LitElement, css, html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { consume } from '@lit/context';
 import { Task } from '@lit/task';
-import { apiContext } from '../context.ts';
+import { apiContext, sessionContext, type Session } from '../context.ts';
 import { ApiError, describeError, type ApiClient } from '../data/api-client.ts';
 import { createUser, listUsers, updateUser } from '../data/users.ts';
 import { getSettings, putSettings } from '../data/settings.ts';
@@ -58,6 +58,7 @@ export class AdminPage extends LitElement {
   ];
 
   @consume({ context: apiContext }) private api!: ApiClient;
+  @consume({ context: sessionContext, subscribe: true }) private session: Session | null = null;
   @state() private userMsg = '';
   @state() private settingsMsg = '';
   @state() private demoMsg = '';
@@ -102,6 +103,8 @@ export class AdminPage extends LitElement {
                       <td>
                         <select
                           aria-label="Role of ${u.username}"
+                          ?disabled=${u.id === this.session?.user.id}
+                          title=${u.id === this.session?.user.id ? 'Your own role: another admin can change it' : ''}
                           @change=${(e: Event) => this.changeUser(u.id, { role: (e.target as HTMLSelectElement).value as Role })}
                         >
                           ${ROLES.map((r) => html`<option .value=${r} ?selected=${r === u.role}>${r}</option>`)}
@@ -109,9 +112,14 @@ export class AdminPage extends LitElement {
                       </td>
                       <td>${u.disabled ? 'disabled' : 'active'}</td>
                       <td>
-                        <button @click=${() => this.changeUser(u.id, { disabled: !u.disabled })}>
-                          ${u.disabled ? 'Enable' : 'Disable'}
-                        </button>
+                        ${
+                          // The API refuses to disable or demote yourself (you would lock yourself out): no button.
+                          u.id === this.session?.user.id
+                            ? html`<span class="muted">you</span>`
+                            : html`<button @click=${() => this.changeUser(u.id, { disabled: !u.disabled })}>
+                                ${u.disabled ? 'Enable' : 'Disable'}
+                              </button>`
+                        }
                       </td>
                     </tr>`,
                 )}

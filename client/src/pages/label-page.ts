@@ -149,6 +149,8 @@ export class LabelPage extends LitElement {
   @query('xray-viewer') private viewer!: XrayViewer;
 
   private history: { image: ImageDto; vote: VoteInput; comment: string }[] = [];
+  /** The image whose abnormal vote without a type was already questioned once: the next submit goes through. */
+  private nudgedFor: string | null = null;
   /**
    * Type hints by image id, fetched with each image while model hints are on (a few hundred bytes per image of a
    * session), and the images whose form started from theirs: only those votes record `anomalyHint`.
@@ -387,6 +389,7 @@ export class LabelPage extends LitElement {
   private show(slot: Slot): void {
     this.current = slot;
     this.message = '';
+    this.nudgedFor = null;
     this.applyTypeHint(slot.image.id);
     if (!slot.loaded) void this.load(slot);
     void afterNextFrame().then(() => this.fillPrefetch());
@@ -438,6 +441,18 @@ export class LabelPage extends LitElement {
     if (!cur) return;
     if (!this.form.verdict) {
       this.message = 'Choose Normal (N) or Abnormal (A) first.';
+      return;
+    }
+    // An abnormal verdict without a type is usually a forgotten key, and the type is what the lead and the
+    // model's type head learn from: ask once, then let Enter (or the button) submit it as it is.
+    if (
+      this.form.verdict === 'abnormal' &&
+      this.form.anomalies.length === 0 &&
+      this.nudgedFor !== cur.image.id
+    ) {
+      this.nudgedFor = cur.image.id;
+      this.message =
+        'Abnormal, but which anomaly? Press its key (1–9, 0, -) — or Enter again to submit without a type.';
       return;
     }
     const vote: VoteInput = {
