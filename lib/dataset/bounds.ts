@@ -1,5 +1,5 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DB, StoredBounds } from '../db/schema.ts';
+import { sql } from 'kysely';
+import type { Exec, StoredBounds } from '../db/schema.ts';
 import {
   globalBounds,
   stretchBounds,
@@ -19,7 +19,6 @@ import { maxValue, type BitDepth } from '../imaging/gray-image.ts';
  * - A lead can pin the bounds per bit depth (the acquisition profile the lab trusts). Pinned bounds are in force
  *   whatever is uploaded later; the bounds the images would give stay visible beside them (`computed`).
  */
-type Exec = Kysely<DB> | Transaction<DB>;
 
 /** The settings key of the pinned bounds: `{"16": {"lo": 1700, "hi": 28000}}`. */
 export const PINNED_BOUNDS_SETTING = 'pinnedBounds';

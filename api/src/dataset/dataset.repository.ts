@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Exec, StoredBounds } from '../../../lib/db/schema.ts';
+import type { Exec, Method, StoredBounds } from '../../../lib/db/schema.ts';
 
 /** The display histograms of all included images of one bit depth, summed bin by bin. */
 export async function summedHistogram(db: Exec, bitDepth: 8 | 16): Promise<number[]> {
@@ -27,7 +27,7 @@ export async function excludedCount(db: Exec): Promise<number> {
 /** The active model version's method and the bounds it was trained under; undefined before the first model. */
 export async function activeModelBounds(
   db: Exec,
-): Promise<{ id: string; method: 1 | 2 | 3 | 4; global_bounds: StoredBounds[] | null } | undefined> {
+): Promise<{ id: string; method: Method; global_bounds: StoredBounds[] | null } | undefined> {
   return db
     .selectFrom('model_versions as v')
     .select(['v.id', 'v.method', 'v.global_bounds'])

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { DB, Role, StoredBounds, Verdict } from '../../../lib/db/schema.ts';
+import type { DB, Method, Role, StoredBounds, Verdict } from '../../../lib/db/schema.ts';
 import { recomputeAllConsensus } from '../consensus/consensus.service.ts';
 import { getSettings } from '../settings/settings.service.ts';
 
@@ -115,7 +115,7 @@ export async function buildSignedInUsers(
 export async function buildActiveModel(
   db: Kysely<DB>,
   predictions: { imageId: string; pAbnormal: number; priority?: number; reason?: string }[],
-  opts: { method?: 1 | 2 | 3 | 4; globalBounds?: StoredBounds[] } = {},
+  opts: { method?: Method; globalBounds?: StoredBounds[] } = {},
 ): Promise<string> {
   const { id } = await db
     .insertInto('model_versions')
