@@ -13,6 +13,19 @@ describe('configuration from the environment', () => {
     assert.equal(c.maxUploadBytes, 64 * 1024 * 1024);
     assert.equal(c.tokenTtlHours, 12);
     assert.equal(c.trustProxy, false, 'client addresses are socket peers unless told otherwise');
+    assert.deepEqual(c.imageStore, { kind: 'local', dir: path.resolve('./data/images') });
+  });
+
+  test('PLATINA_IMAGE_STORE=s3://bucket/prefix keeps the originals in an S3-compatible bucket', () => {
+    const c = loadConfig({
+      PLATINA_IMAGE_STORE: 's3://plant-xray/platina',
+      AWS_ENDPOINT_URL: 'http://minio:9000',
+    });
+    assert.equal(c.imageStore.kind, 's3');
+    assert.deepEqual(c.imageStore.kind === 's3' && [c.imageStore.bucket, c.imageStore.prefix], [
+      'plant-xray',
+      'platina',
+    ]);
   });
 
   test('DATABASE_URL switches to PostgreSQL and, by default, out of the in-process runner', () => {
@@ -41,6 +54,10 @@ describe('configuration from the environment', () => {
         'PLATINA_ADMIN_PASSWORD is invalid: expected at least 8 characters',
       ],
       [{ PLATINA_RUNNER: 'maybe' }, 'PLATINA_RUNNER="maybe" is invalid: expected auto, embedded or off'],
+      [
+        { PLATINA_IMAGE_STORE: 'http://api-a:8080' },
+        'PLATINA_IMAGE_STORE="http://api-a:8080" is invalid for an API instance, which stores images itself: expected unset (the directory PLATINA_DATA_DIR/images), s3://bucket/prefix (an S3-compatible object store; AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY as for any AWS client). Only a model runner reads through an API\'s URL',
+      ],
     ];
     for (const [env, message] of cases) {
       assert.throws(

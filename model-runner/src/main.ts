@@ -2,6 +2,8 @@ import path from 'node:path';
 import pino from 'pino';
 import { openPostgres } from '../../lib/db/connect.ts';
 import { migrateToLatest } from '../../lib/db/migrate.ts';
+import { ImageStoreConfigError, parseImageStoreSpec } from '../../lib/image-store/image-store.ts';
+import { openImageSource } from '../../lib/image-store/open.ts';
 import { createModelRunner } from './runner/index.ts';
 
 /**
@@ -27,6 +29,15 @@ if (!Number.isInteger(stale) || stale < 10 || stale > 86_400) {
   );
   process.exit(2);
 }
+const dataDir = path.resolve(process.env.PLATINA_DATA_DIR?.trim() || './data');
+let images;
+try {
+  images = openImageSource(parseImageStoreSpec(process.env, dataDir, 'runner'));
+} catch (err) {
+  if (!(err instanceof ImageStoreConfigError)) throw err;
+  console.error(`platina runner: ${err.message}`);
+  process.exit(2);
+}
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
 const database = openPostgres(url, 4, (err) =>
   logger.warn({ err }, 'an idle database connection failed; the pool opens a new one'),
@@ -35,7 +46,8 @@ await migrateToLatest(database.db);
 const runner = createModelRunner({
   db: database.db,
   logger,
-  dataDir: path.resolve(process.env.PLATINA_DATA_DIR?.trim() || './data'),
+  dataDir,
+  images,
   listenUrl: url,
   pollMs: 5000,
   staleSeconds: stale,
@@ -53,6 +65,7 @@ const stop = async (signal: string) => {
   stopping = true;
   logger.info({ signal }, 'model runner stopping: no new jobs; finishing or handing back the current one');
   await runner.stop(30_000);
+  images.close();
   await database.close();
   process.exit(0);
 };
