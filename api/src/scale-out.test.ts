@@ -22,7 +22,8 @@ import { BACKBONE_META, UNTRAINED } from '../../model-runner/src/backbone/resnet
 /**
  * Platina across machines (issue 16), with real processes: two API instances and two model runners, each with
  * its own data directory and port — nothing shared on disk — over one PostgreSQL database and one S3 server
- * (s3rver on 127.0.0.1, standing in for the object store). Needs PostgreSQL: a runner process cannot open the
+ * (s3rver on 127.0.0.1, standing in for the object store); one runner reads images from the bucket, the other
+ * through API B as a user of the role runner. Needs PostgreSQL: a runner process cannot open the
  * embedded database, so the PGlite run skips it.
  */
 const kind = testDbKind();
@@ -33,6 +34,7 @@ let database: Database;
 const dirs: string[] = [];
 const apis: ApiProcess[] = [];
 const runners: Child[] = [];
+const RUNNER_PASSWORD = 'runner-password-for-scale-out';
 const workerPid = (lockedBy: string) => Number(lockedBy.split(':')[1]);
 
 const tempDir = (name: string) => {
@@ -56,21 +58,38 @@ before(async () => {
     backbone,
     tinyBackbone({ seed: 5, metadata: { [BACKBONE_META.kind]: UNTRAINED, [BACKBONE_META.seed]: '5' } }).bytes,
   );
+  // Runner x reads images from the bucket; runner y, as on a machine that may not reach it, through API B with a
+  // user of the role runner. Neither shares a disk with anyone.
+  const adminA = await login(apis[0], 'admin', FAULT_ADMIN_PASSWORD);
+  await call(apis[0], adminA, 'POST', '/api/users', {
+    username: 'gpu-runner',
+    password: RUNNER_PASSWORD,
+    role: 'runner',
+  });
+  const sources: Record<string, Record<string, string>> = {
+    x: storeEnv,
+    y: {
+      PLATINA_IMAGE_STORE: apis[1].url,
+      PLATINA_RUNNER_USER: 'gpu-runner',
+      PLATINA_RUNNER_PASSWORD: RUNNER_PASSWORD,
+    },
+  };
   for (const name of ['x', 'y'])
     runners.push(
       startRunnerProcess({
         databaseUrl: database.url!,
         dataDir: tempDir(`runner-${name}`),
         env: {
-          ...storeEnv,
+          ...sources[name],
           PLATINA_BACKBONE: backbone,
           PLATINA_INPUT_SIZE: '64x32',
           // Enough epochs that training lasts seconds: long enough to kill its runner in the middle of it.
           PLATINA_EPOCHS: '100',
           PLATINA_EP: 'cpu',
           PLATINA_FEATURES: 'paper',
-          // The survivor takes over a dead runner's job after 12 s without a heartbeat (default 60 s).
-          PLATINA_JOB_STALE_SECONDS: '12',
+          // The survivor takes over a dead runner's job after 20 s without a heartbeat (default 60 s; the
+          // heartbeat is every 5 s, and a CI machine under load may delay one by several seconds).
+          PLATINA_JOB_STALE_SECONDS: '20',
         },
       }),
     );
@@ -218,7 +237,11 @@ describe('two API instances and two runners over one PostgreSQL and one object s
         final = await job();
       }
       assert.equal(final.status, 'succeeded', `${final.last_error}\n${survivor.tail()}`);
-      assert.equal(final.attempts, 2, 'the survivor retried it once');
+      assert.equal(
+        final.attempts,
+        2,
+        `the survivor retried it once (last error: ${final.last_error})\n${survivor.tail()}`,
+      );
       assert.match(final.last_error ?? '', /stopped heartbeating/);
       assert.equal(workerPid(takenOverBy ?? ''), survivor.pid, 'the other runner took the job over');
 
