@@ -1,25 +1,29 @@
 /**
- * `npm run demo` — populates a running Platina with the small synthetic data set so that every screen has
+ * `npm run demo` — populates a running Platina with a few full-size synthetic electrodes so that every screen has
  * something real to show:
  *
- *  1. generates the small-scale set (12 bundles × 8 images, lib/synth) under $PLATINA_DATA_DIR/demo-synth,
+ *  1. generates DEMO_BUNDLES × DEMO_IMAGES_PER_BUNDLE full-size images (about 1150 × 2070, as the paper's; lib/synth)
+ *     under $PLATINA_DATA_DIR/demo-synth — fewer than the paper's 714, so the demo loads in about a minute,
  *  2. imports it through the API, one bundle per folder (scripts/import.ts's importFolder: same validation and
  *     storage as any upload),
  *  3. creates a lead (`lead`) and three experts (`expert1` … `expert3`) with random passwords, printed once,
  *  4. lets the simulated experts cast a first round of votes through the API (lib/synth/expert-driver.ts): each
  *     takes the queue up to a different cap, so the round ends with unanimous, majority (split) and still-pending
- *     images and some images nobody has seen yet; expert3 is the panel's careless expert (40 % of votes cast
- *     without looking), which the agreement screen should expose,
+ *     images and some images nobody has seen yet; expert3 is the panel's careless expert (expert1's eye, but it
+ *     waves 80 % of its plates through as normal unseen), which the agreement screen marks below the panel,
  *  5. stages a few ties: on the three most borderline split (2–1) images the lead adds a fourth vote with the
  *     minority, so they become 2–2 ties, the `needs_lead` work the review queue exists for. (Platina's rule sends
  *     ties to the lead; with three experts a tie needs a fourth vote.)
  *
- *   npm run demo -- [--url http://localhost:8080] [--admin admin] [--seed N]
- *   (admin password: PLATINA_ADMIN_PASSWORD or PLATINA_PASSWORD)
+ *   npm run demo -- [--url http://localhost:$PORT] [--admin admin] [--seed N]
+ *   The admin's password: PLATINA_ADMIN_PASSWORD (or PLATINA_PASSWORD); without it the script asks for it
+ *   (hidden, on a terminal) or reads it as the first line of its input.
  *
  * Re-running is safe: images already there are skipped; if the demo users exist already, no new votes are cast.
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -27,7 +31,7 @@ import { apiCall, castVote, driveExperts, login, truthByName } from '../lib/synt
 import { expertPanel } from '../lib/synth/experts.ts';
 import { DEFAULT_SEED, generateDataset } from '../lib/synth/generate.ts';
 import { parseManifest } from '../lib/synth/manifest.ts';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { importFolder } from './import.ts';
 
 export interface DemoOptions {
@@ -36,7 +40,7 @@ export interface DemoOptions {
   /** Sign in as the admin with this password, or use `adminToken` (the API's demo endpoint passes its caller's). */
   adminPassword?: string;
   adminToken?: string;
-  /** Where the synthetic TIFFs are written (a `demo-synth` folder is created inside). */
+  /** Where the synthetic TIFFs are written (a `demo-synth-<seed>-<bundles>x<images>` folder inside, reused when complete). */
   dataDir: string;
   seed?: number;
   log?: (line: string) => void;
@@ -52,8 +56,15 @@ export interface DemoReport {
   statuses: Record<string, number>;
 }
 
-/** Votes each expert casts in the first round (of 96 images): overlapping but unequal, so outcomes vary. */
-const EXPERT_CAPS = [80, 68, 56];
+/** The demo's data set: full-size electrodes, few of them (rendering one costs about a second of CPU). */
+export const DEMO_BUNDLES = 12;
+export const DEMO_IMAGES_PER_BUNDLE = 6;
+const DEMO_IMAGES = DEMO_BUNDLES * DEMO_IMAGES_PER_BUNDLE;
+/**
+ * Votes each expert casts in the first round: overlapping but unequal, so outcomes vary; the careless expert3 is
+ * the fastest.
+ */
+const EXPERT_CAPS = [0.6, 0.7, 0.85].map((share) => Math.round(share * DEMO_IMAGES));
 /** Ties the lead stages at most. */
 const MAX_TIES = 3;
 
@@ -61,16 +72,29 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   const log = o.log ?? (() => {});
   const seed = o.seed ?? DEFAULT_SEED;
   const url = o.url.replace(/\/$/, '');
-  const folder = join(o.dataDir, 'demo-synth');
+  const folder = join(o.dataDir, `demo-synth-${seed}-${DEMO_BUNDLES}x${DEMO_IMAGES_PER_BUNDLE}`);
+  const manifestPath = join(folder, 'manifest.csv');
 
-  log(`generating the small synthetic data set (seed ${seed}) in ${folder} …`);
-  const gen = await generateDataset({ out: folder, seed, scale: 'small', workers: 0 });
-  const truth = truthByName(parseManifest(readFileSync(gen.manifestPath, 'utf8')));
+  // The manifest is written last (generate.ts): when it is there, the set is complete and rendering is skipped.
+  if (existsSync(manifestPath)) log(`reusing the synthetic electrodes in ${folder}`);
+  else {
+    log(`generating ${DEMO_IMAGES} full-size synthetic electrodes (seed ${seed}) in ${folder} …`);
+    await generateDataset({
+      out: folder,
+      seed,
+      scale: 'full',
+      bundles: DEMO_BUNDLES,
+      imagesPerBundle: DEMO_IMAGES_PER_BUNDLE,
+      // Worker threads: full-size rendering on the calling thread would stall a server that runs the demo.
+      workers: Math.min(4, availableParallelism()),
+    });
+  }
+  const truth = truthByName(parseManifest(readFileSync(manifestPath, 'utf8')));
 
   const admin =
     o.adminToken ??
     (await login(url, o.adminUser ?? 'admin', o.adminPassword ?? missing('an admin password or token')));
-  log(`importing ${gen.images} images into ${gen.plan.bundles.length} bundles …`);
+  log(`importing ${truth.size} images into ${DEMO_BUNDLES} bundles …`);
   const imp = await importFolder({ folder, bundleFromDir: true, url, token: admin, concurrency: 2 });
   if (imp.rejected.length + imp.failed.length > 0) {
     const first = [
@@ -107,7 +131,19 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     return report;
   }
 
-  const panel = expertPanel(seed, 3, { careless: true });
+  // expert3 is the panel's careless expert. It gets expert1's eye (a panel draws each expert's skill at random, and
+  // with the default seed the last expert drew the sharpest eye of the three, so its carelessness cost less than
+  // the others' weaker eyes and it topped the agreement table), so carelessness is the only difference. It waves
+  // four of five plates through as normal without looking — the habit a QC lab fears most, which plain agreement
+  // rewards (most plates are normal) and Dawid–Skene's sensitivity exposes — and it is the fastest. Gross on
+  // purpose: the demo's 72 plates hold about 15 abnormal ones, too few to tell a subtler habit from chance
+  // (a sensitivity over 15 plates has a standard error near 0.1); reference images are the instrument for that.
+  const [first, second] = expertPanel(seed, 3);
+  const panel = [
+    first,
+    second,
+    { ...first, name: 'expert3', carelessness: 0.8, carelessVote: 'normal' as const },
+  ];
   log('simulated experts are voting …');
   const round = await driveExperts({
     url,
@@ -205,15 +241,22 @@ async function main(): Promise<number> {
       seed: { type: 'string', default: String(DEFAULT_SEED) },
     },
   });
-  const adminPassword = process.env.PLATINA_ADMIN_PASSWORD ?? process.env.PLATINA_PASSWORD;
-  if (!adminPassword) {
-    console.error(`set PLATINA_ADMIN_PASSWORD (or PLATINA_PASSWORD) to the password of ${values.admin}`);
-    return 2;
-  }
   const health = await fetch(`${values.url}/api/health`).catch(() => null);
   if (!health?.ok) {
-    console.error(`no Platina answers at ${values.url}: start it with \`npm start\` first (or give --url)`);
+    console.error(
+      `no Platina answers at ${values.url}: start it with \`npm start\` first (or give --url, or set PORT)`,
+    );
     return 1;
+  }
+  const adminPassword =
+    process.env.PLATINA_ADMIN_PASSWORD ||
+    process.env.PLATINA_PASSWORD ||
+    (await askPassword(`Password of ${values.admin} (npm start printed it at the first start): `));
+  if (!adminPassword) {
+    console.error(
+      `no password for ${values.admin}: type it when asked, or set PLATINA_ADMIN_PASSWORD (or PLATINA_PASSWORD)`,
+    );
+    return 2;
   }
   const report = await runDemo({
     url: values.url,
@@ -238,6 +281,52 @@ async function main(): Promise<number> {
       .join(', ')}`,
   );
   return 0;
+}
+
+/**
+ * The admin's password from the terminal, not echoed; from a pipe, its first line (`echo … | npm run demo`).
+ * Empty when there is none.
+ */
+export async function askPassword(
+  prompt: string,
+  input: NodeJS.ReadStream = process.stdin,
+  output: NodeJS.WriteStream = process.stdout,
+): Promise<string> {
+  if (!input.isTTY) {
+    const rl = createInterface({ input, terminal: false });
+    const line = await new Promise<string>((resolveLine) => {
+      rl.once('line', resolveLine);
+      rl.once('close', () => resolveLine(''));
+    });
+    rl.close();
+    return line.trim();
+  }
+  // A terminal: raw mode, so the typed characters are read one by one and never echoed.
+  output.write(prompt);
+  input.setRawMode(true);
+  input.setEncoding('utf8');
+  input.resume();
+  return new Promise((resolvePassword) => {
+    let typed = '';
+    const onData = (chunk: string) => {
+      for (const c of chunk) {
+        if (c === '\u0003') {
+          // Ctrl-C: leave as the shell expects.
+          input.setRawMode(false);
+          process.exit(130);
+        } else if (c === '\r' || c === '\n' || c === '\u0004') {
+          input.setRawMode(false);
+          input.pause();
+          input.off('data', onData);
+          output.write('\n');
+          resolvePassword(typed.trim());
+          return;
+        } else if (c === '\u007f' || c === '\b') typed = typed.slice(0, -1);
+        else typed += c;
+      }
+    };
+    input.on('data', onData);
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

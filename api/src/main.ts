@@ -2,6 +2,7 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from './config.ts';
 import { DatabaseLockedError } from '../../lib/db/connect.ts';
 import { openDatabase, startServer } from './server.ts';
+import { demoCommand } from './demo/demo-command.ts';
 
 /** `npm start`: the API, the client and (with the embedded database) the model runner in one process. */
 async function main() {
@@ -32,7 +33,7 @@ async function main() {
       const line = generated
         ? `First start: created user "admin" with password ${password} — it is shown only this once.`
         : 'First start: created user "admin" with the password from PLATINA_ADMIN_PASSWORD.';
-      const demo = generated ? `PLATINA_ADMIN_PASSWORD=${password} npm run demo` : 'npm run demo';
+      const demo = demoCommand(config.port, generated ? password : null);
       console.log(
         `\n  ${line}\n  Load demo data: ${demo} (in a second terminal), or the button on the admin page.\n`,
       );

@@ -13,7 +13,8 @@
  *     sensitivity / specificity as ceilings: P(abnormal) = (1 − specificity) + (sensitivity − (1 − specificity)) · J.
  *     So on clear cases an expert is right with probability sensitivity (abnormal) or specificity (normal).
  *  4. Careless experts skip all that on a fraction `carelessness` of their votes: a random verdict (abnormal with
- *     the data set's base rate 21 %) and at most one random anomaly type.
+ *     the data set's base rate 21 %) and at most one random anomaly type, or (`carelessVote: 'normal'`) a plate
+ *     waved through as normal.
  * The anomaly list of a vote holds the noticed anomalies perceived at ≥ 0.15 (a normal vote may list minor ones,
  * as the paper's figure 2d allows).
  *
@@ -40,6 +41,12 @@ export interface ExpertProfile {
   fuzz: number;
   /** Fraction of votes cast without looking (0 for a diligent expert). */
   carelessness: number;
+  /**
+   * What a vote cast without looking says: 'random' (default: a verdict at the base rate, at most one random type)
+   * or 'normal' (the plate is waved through: normal, no type — the careless habit a QC lab fears most, since most
+   * plates are normal and plain agreement rewards it).
+   */
+  carelessVote?: 'random' | 'normal';
 }
 
 /** What an expert sees of an image: its key (a stable name), true anomalies and (for careless votes) nothing else. */
@@ -67,6 +74,7 @@ export function simulateVote(
 ): SimulatedVote {
   const r = Rng.at(seed, 'vote', expert.name, image.key, round);
   if (r.chance(expert.carelessness)) {
+    if (expert.carelessVote === 'normal') return { verdict: 'normal', anomalies: [] };
     return {
       verdict: r.chance(BASE_RATE) ? 'abnormal' : 'normal',
       anomalies: r.chance(0.4) ? [r.pick(ANOMALY_TYPES)] : [],

@@ -19,6 +19,8 @@ export interface GenerateOptions {
   seed?: number;
   scale?: Scale;
   bundles?: number;
+  /** Images per bundle (plan.ts PlanOptions); unset: the scale's own sizes. */
+  imagesPerBundle?: number;
   /** Worker threads; 0 or 1 renders on the calling thread. Default: min(8, cores). */
   workers?: number;
   /** Called after each image is written. */
@@ -41,6 +43,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
     seed: options.seed ?? DEFAULT_SEED,
     scale: options.scale ?? 'full',
     bundles: options.bundles,
+    imagesPerBundle: options.imagesPerBundle,
   });
   const head: PlanHead = { seed: plan.seed, scale: plan.scale, bundles: plan.bundles };
   for (const b of plan.bundles) mkdirSync(join(options.out, b.name), { recursive: true });

@@ -139,6 +139,11 @@ export interface PlanOptions {
   seed: number;
   scale: Scale;
   bundles?: number;
+  /**
+   * Images per bundle, at either scale (abnormal ones at the paper's rate, as the small scale does): the demo's
+   * few full-size electrodes. Unset: the paper's bundle sizes at full scale, SMALL_IMAGES_PER_BUNDLE at small.
+   */
+  imagesPerBundle?: number;
 }
 
 /** Severities within this distance of SEVERE count as borderline (difficulty > 0). */
@@ -164,7 +169,11 @@ export function planDataset(options: PlanOptions): DatasetPlan {
     throw new RangeError(`bundles must be an integer from 1 to 99, got ${options.bundles}`);
   }
   if (!(scale in SCALE_FACTOR)) throw new RangeError(`scale must be "full" or "small", got ${scale}`);
-  const counts = bundleCounts(scale, bundleCount);
+  const per = options.imagesPerBundle;
+  if (per !== undefined && (!Number.isInteger(per) || per < 2 || per > 200)) {
+    throw new RangeError(`imagesPerBundle must be an integer from 2 to 200, got ${per}`);
+  }
+  const counts = bundleCounts(scale, bundleCount, per);
   const bundles = counts.map((c, b) => bundleProfile(seed, b, c.images, c.abnormal));
   forceDarkestBundle(seed, bundles);
 
@@ -256,10 +265,15 @@ function addDistinct(list: AnomalySpec[], type: AnomalyType, severity: number): 
 }
 
 /** Images and abnormal images per bundle; totals follow the paper at full scale. */
-function bundleCounts(scale: Scale, n: number): { images: number; abnormal: number }[] {
+function bundleCounts(
+  scale: Scale,
+  n: number,
+  imagesPerBundle?: number,
+): { images: number; abnormal: number }[] {
   const rates = FULL_BUNDLES.map((b) => b.abnormal / b.images);
-  if (scale === 'full' && n === PAPER.bundles) return FULL_BUNDLES.map((b) => ({ ...b }));
-  if (scale === 'full') {
+  if (scale === 'full' && imagesPerBundle === undefined && n === PAPER.bundles)
+    return FULL_BUNDLES.map((b) => ({ ...b }));
+  if (scale === 'full' && imagesPerBundle === undefined) {
     const images = allocate(
       PAPER.images,
       Array.from({ length: n }, (_, b) => FULL_BUNDLES[b % 12].images),
@@ -270,7 +284,7 @@ function bundleCounts(scale: Scale, n: number): { images: number; abnormal: numb
     );
     return images.map((m, b) => ({ images: m, abnormal: Math.min(abnormal[b], m - 1) }));
   }
-  const per = SMALL_IMAGES_PER_BUNDLE;
+  const per = imagesPerBundle ?? SMALL_IMAGES_PER_BUNDLE;
   const totalAbnormal = Math.round((n * per * PAPER.abnormal) / PAPER.images);
   const abnormal = allocate(
     totalAbnormal,
