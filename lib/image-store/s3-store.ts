@@ -1,15 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { ImageMissingError, SHA256_HEX, type ImageStore, type S3Settings } from './image-store.ts';
 
 const RETRYABLE_BYTES = 64 * 1024 * 1024;
@@ -19,15 +11,26 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** An S3 answer that means "no such object" (GET says NoSuchKey, HEAD has no body and says NotFound). */
 function notFound(err: unknown): boolean {
-  return (
-    err instanceof S3ServiceException &&
-    (err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata.httpStatusCode === 404)
-  );
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
 }
 
-/** The one way Platina builds an S3 client from the standard settings (image store, watcher, benches). */
-export function s3Client(settings: S3Settings): S3Client {
-  return new S3Client({
+export type S3Sdk = typeof import('@aws-sdk/client-s3');
+let sdk: Promise<S3Sdk> | null = null;
+
+/**
+ * The AWS SDK, loaded on first use: loading it takes one to two seconds, which a process with the local store (the
+ * default, and every test that does not ask for S3) should not pay at each start.
+ */
+export function s3Sdk(): Promise<S3Sdk> {
+  sdk ??= import('@aws-sdk/client-s3');
+  return sdk;
+}
+
+/** The one way Platina builds an S3 client from the standard settings (image store, watcher, tests). */
+export async function s3Client(settings: S3Settings): Promise<{ client: S3Client; sdk: S3Sdk }> {
+  const loaded = await s3Sdk();
+  const client = new loaded.S3Client({
     region: settings.region,
     endpoint: settings.endpoint ?? undefined,
     forcePathStyle: settings.forcePathStyle,
@@ -39,6 +42,7 @@ export function s3Client(settings: S3Settings): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+  return { client, sdk: loaded };
 }
 
 /**
@@ -47,13 +51,15 @@ export function s3Client(settings: S3Settings): S3Client {
  * identical bytes under the same key make a repeated put harmless.
  */
 export function s3ImageStore(o: { bucket: string; prefix: string; s3: S3Settings }): ImageStore {
-  const client = s3Client(o.s3);
+  let connected: ReturnType<typeof s3Client> | null = null;
+  const s3 = () => (connected ??= s3Client(o.s3));
   const key = (sha256: string) => (o.prefix ? `${o.prefix}/${sha256}` : sha256);
   const where = `s3://${o.bucket}${o.prefix ? `/${o.prefix}` : ''}`;
 
   async function get(sha256: string): Promise<Buffer | null> {
     try {
-      const r = await client.send(new GetObjectCommand({ Bucket: o.bucket, Key: key(sha256) }));
+      const { client, sdk } = await s3();
+      const r = await client.send(new sdk.GetObjectCommand({ Bucket: o.bucket, Key: key(sha256) }));
       return Buffer.from(await r.Body!.transformToByteArray());
     } catch (err) {
       if (notFound(err)) return null;
@@ -75,8 +81,9 @@ export function s3ImageStore(o: { bucket: string; prefix: string; s3: S3Settings
           ContentLength: size,
         };
       }
+      const { client, sdk } = await s3();
       await client.send(
-        new PutObjectCommand({
+        new sdk.PutObjectCommand({
           Bucket: o.bucket,
           Key: key(sha256),
           ...body,
@@ -88,7 +95,8 @@ export function s3ImageStore(o: { bucket: string; prefix: string; s3: S3Settings
     get,
     async stream(sha256) {
       try {
-        const r = await client.send(new GetObjectCommand({ Bucket: o.bucket, Key: key(sha256) }));
+        const { client, sdk } = await s3();
+        const r = await client.send(new sdk.GetObjectCommand({ Bucket: o.bucket, Key: key(sha256) }));
         return { body: r.Body as Readable, size: Number(r.ContentLength) };
       } catch (err) {
         if (notFound(err)) return null;
@@ -97,7 +105,8 @@ export function s3ImageStore(o: { bucket: string; prefix: string; s3: S3Settings
     },
     async size(sha256) {
       try {
-        const r = await client.send(new HeadObjectCommand({ Bucket: o.bucket, Key: key(sha256) }));
+        const { client, sdk } = await s3();
+        const r = await client.send(new sdk.HeadObjectCommand({ Bucket: o.bucket, Key: key(sha256) }));
         return Number(r.ContentLength);
       } catch (err) {
         if (notFound(err)) return null;
@@ -105,14 +114,16 @@ export function s3ImageStore(o: { bucket: string; prefix: string; s3: S3Settings
       }
     },
     async remove(sha256) {
-      await client.send(new DeleteObjectCommand({ Bucket: o.bucket, Key: key(sha256) }));
+      const { client, sdk } = await s3();
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: o.bucket, Key: key(sha256) }));
     },
     async *list() {
       const start = o.prefix ? `${o.prefix}/` : '';
+      const { client, sdk } = await s3();
       let token: string | undefined;
       do {
         const page = await client.send(
-          new ListObjectsV2Command({ Bucket: o.bucket, Prefix: start, ContinuationToken: token }),
+          new sdk.ListObjectsV2Command({ Bucket: o.bucket, Prefix: start, ContinuationToken: token }),
         );
         for (const c of page.Contents ?? []) {
           const name = c.Key!.slice(start.length);
@@ -127,7 +138,7 @@ export function s3ImageStore(o: { bucket: string; prefix: string; s3: S3Settings
       return { bytes };
     },
     close() {
-      client.destroy();
+      void connected?.then(({ client }) => client.destroy());
     },
   };
 }

@@ -1,6 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { parseImageStoreSpec, type S3Settings } from '../image-store/image-store.ts';
 import { s3Client } from '../image-store/s3-store.ts';
 
@@ -70,17 +69,18 @@ export function folderSource(root: string): WatchSource {
 
 /** The objects under `prefix` in `bucket` (the standard AWS variables say where and how). */
 export function bucketSource(bucket: string, prefix: string, settings: S3Settings): WatchSource {
-  const client = s3Client(settings);
+  const connected = s3Client(settings);
   const start = prefix ? `${prefix}/` : '';
   return {
     description: `s3://${bucket}/${prefix}`,
     atomic: true,
     async list() {
+      const { client, sdk } = await connected;
       const out: WatchedEntry[] = [];
       let token: string | undefined;
       do {
         const page = await client.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: start, ContinuationToken: token }),
+          new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: start, ContinuationToken: token }),
         );
         for (const c of page.Contents ?? []) {
           const rel = c.Key!.slice(start.length);
@@ -97,11 +97,12 @@ export function bucketSource(bucket: string, prefix: string, settings: S3Setting
       return out;
     },
     async read(rel) {
-      const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: start + rel }));
+      const { client, sdk } = await connected;
+      const r = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: start + rel }));
       return r.Body!.transformToByteArray();
     },
     close() {
-      client.destroy();
+      void connected.then(({ client }) => client.destroy());
     },
   };
 }

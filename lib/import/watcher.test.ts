@@ -3,7 +3,6 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startTestApp, type TestApp } from '../../test/harness.ts';
 import { startTestS3, type TestS3 } from '../../test/s3.ts';
 import { buildTiff, syntheticXray16 } from '../imaging/tiff-fixtures.ts';
@@ -176,13 +175,13 @@ describe('npm run import -- --watch s3://bucket/prefix', () => {
     const settings = parseImageStoreSpec(s3.env('x'), '/unused', 'api');
     assert.equal(settings.kind, 's3');
     if (settings.kind !== 's3') return;
-    const client = s3Client(settings.s3);
+    const { client, sdk } = await s3Client(settings.s3);
     for (const [key, seed] of [
       ['incoming/B7/one.tif', 31],
       ['incoming/B7/two.tif', 32],
       ['elsewhere/B8/three.tif', 33],
     ] as const)
-      await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: tiff(seed) }));
+      await client.send(new sdk.PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: tiff(seed) }));
     client.destroy();
     const events: WatchEvent[] = [];
     const source = bucketSource(s3.bucket, 'incoming', settings.s3);
