@@ -84,17 +84,19 @@ export class ReferencePanel extends LitElement {
         >
         <button>Save</button>
       </form>
-      <form @submit=${this.mark}>
-        <label
-          >Resolved image
-          <select name="image" aria-label="Resolved image to mark as a reference">
-            ${(this.candidates.value ?? []).map(
-              (i) => html`<option .value=${i.id}>${i.name} (${i.bundle})</option>`,
-            )}
-          </select></label
-        >
-        <button ?disabled=${!this.candidates.value?.length}>Mark as reference</button>
-      </form>
+      ${
+        this.candidates.value?.length
+          ? html`<form @submit=${this.mark}>
+              <label
+                >Resolved image
+                <select name="image" aria-label="Resolved image to mark as a reference">
+                  ${this.candidates.value.map((i) => html`<option .value=${i.id}>${i.name} (${i.bundle})</option>`)}
+                </select></label
+              >
+              <button>Mark as reference</button>
+            </form>`
+          : html`<p class="muted">No resolved image left to mark.</p>`
+      }
       <p class="muted" role="status">${this.message}</p>
       ${
         d.references.length

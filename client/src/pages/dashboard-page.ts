@@ -10,6 +10,7 @@ import { getDatasetStats, listBundles } from '../data/images.ts';
 import { getAgreement } from '../data/metrics.ts';
 import { backboneCaveat, listJobs, listModels, trainModel } from '../data/models.ts';
 import { getReferences } from '../data/references.ts';
+import type { ReferencesDto } from '../../../lib/api-types/references.ts';
 import '../components/reference-panel.ts';
 import type { JobDto } from '../../../lib/api-types/jobs.ts';
 import type { ModelDto, Score } from '../../../lib/api-types/models.ts';
@@ -331,18 +332,16 @@ export class DashboardPage extends LitElement {
   }
 
   private renderReferences() {
+    // One template for both states, so a reload after a change keeps the same panel (and its message) on screen.
+    const panel = (r: ReferencesDto) =>
+      html`<reference-panel .data=${r} @references-changed=${() => this.references.run()}></reference-panel>`;
     return html`<section class="card">
       <h2>Reference images</h2>
       ${this.references.render({
-        pending: () => html`<p class="muted">Loading…</p>`,
+        pending: () =>
+          this.references.value ? panel(this.references.value) : html`<p class="muted">Loading…</p>`,
         error: (e) => html`<p class="error">${describeError(e)}</p>`,
-        complete: (r) =>
-          r
-            ? html`<reference-panel
-                .data=${r}
-                @references-changed=${() => this.references.run()}
-              ></reference-panel>`
-            : nothing,
+        complete: (r) => (r ? panel(r) : nothing),
       })}
     </section>`;
   }
