@@ -66,6 +66,7 @@ export class FolderWatcher {
   private readonly retryAt = new Map<string, number>();
   private known = new Set<string>();
   private stopping = false;
+  private prepared = false;
   private loop: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
   private readonly batches = new Set<Promise<unknown>>();
@@ -99,11 +100,13 @@ export class FolderWatcher {
       }
     }
     this.known = await knownHashes(this.o.url, this.o.token);
+    this.prepared = true;
   }
 
+  /** Runs until stop(). Call prepare() first to see its errors (a wrong token, the server away) at once. */
   start(): void {
     this.loop ??= (async () => {
-      await this.prepare();
+      if (!this.prepared) await this.prepare();
       while (!this.stopping) {
         // Listing does not wait for the uploads it started: a file that becomes complete while others upload
         // is seen at the next poll, not after the whole batch. A listing that fails (the share or bucket away
