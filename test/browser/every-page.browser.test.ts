@@ -167,6 +167,8 @@ describe('every page as every role', () => {
           // Cards an expert may not see are not there at all, rather than "empty" or a refusal.
           if (role === 'expert' && (jobs || agreement)) found.push(`${where}: a lead's card`);
           if (role !== 'expert' && !(jobs && agreement)) found.push(`${where}: a card missing`);
+          if (role !== 'expert' && !/priorities \(untrained backbone\)/.test(text))
+            found.push(`${where}: the queue's model priorities without "untrained backbone"`);
         }
       }
       assert.deepEqual({ ...problems, found }, { console: [], failed: [], found: [] });

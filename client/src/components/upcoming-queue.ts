@@ -5,6 +5,8 @@ import { Task } from '@lit/task';
 import { apiContext } from '../context.ts';
 import type { ApiClient } from '../data/api-client.ts';
 import { upcomingQueue } from '../data/queue.ts';
+import { backboneCaveat, listModels } from '../data/models.ts';
+import type { ModelDto } from '../../../lib/api-types/models.ts';
 import { base } from '../styles.ts';
 import type { UpcomingSource } from '../../../lib/api-types/queue.ts';
 import './heatmap-thumb.ts';
@@ -40,7 +42,14 @@ export class UpcomingQueueCard extends LitElement {
   @property({ type: Number }) limit = 10;
 
   private upcoming = new Task(this, {
-    task: async ([limit], { signal }) => upcomingQueue(this.api, limit, signal),
+    task: async ([limit], { signal }) => {
+      const [queue, models] = await Promise.all([
+        upcomingQueue(this.api, limit, signal),
+        // The priorities are the model's numbers: say what backbone they rest on.
+        listModels(this.api, signal).catch(() => [] as ModelDto[]),
+      ]);
+      return { ...queue, caveat: backboneCaveat(models.find((m) => m.version === queue.modelVersion)) };
+    },
     args: () => [this.limit] as const,
   });
 
@@ -57,7 +66,7 @@ export class UpcomingQueueCard extends LitElement {
         <p class="muted">
           ${
             q.modelVersion
-              ? `Ordered by model version ${q.modelVersion}'s priorities, then started and fresh images.`
+              ? `Ordered by model version ${q.modelVersion}'s priorities${q.caveat ? ` (${q.caveat})` : ''}, then started and fresh images.`
               : 'No model yet: fresh images are ordered by how unusual their evidence is within their bundle (no labels needed).'
           }
         </p>
