@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../test/harness.ts';
 import { buildTiff, syntheticXray16 } from '../lib/imaging/tiff-fixtures.ts';
-import { importFolder, planImport, progressLine, type Progress } from './import.ts';
+import { importFolder, planImport, progressLine, type Progress } from '../lib/import/folder.ts';
 
 let app: TestApp;
 let folder: string;

@@ -1,6 +1,6 @@
 import type { Services } from '../http/context.ts';
 import { AppError } from '../http/errors.ts';
-import { runDemo, type DemoReport } from '../../../scripts/demo.ts';
+import { runDemo, type DemoReport } from '../../../lib/synth/demo.ts';
 
 let running = false;
 
