@@ -138,8 +138,9 @@ export async function nextReference(
   const held = [...exclude];
   let imageId = await repo.openOffer(db, user.id, held);
   if (!imageId) {
-    const [rate, done] = await Promise.all([referenceRate(db), repo.workDone(db, user.id)]);
-    if (!drawsReference(user.id, done, rate)) return null;
+    // The rate first: at the default 0 the queue's hot path pays one settings read, not a count of votes.
+    const rate = await referenceRate(db);
+    if (rate <= 0 || !drawsReference(user.id, await repo.workDone(db, user.id), rate)) return null;
     imageId = await repo.freshReferenceFor(db, user.id, held);
     if (!imageId) return null;
     await repo.insertOffer(db, imageId, user.id);
