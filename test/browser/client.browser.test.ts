@@ -19,7 +19,7 @@ import {
 } from './browser.ts';
 import { MARKER_VALUE, uploadFixtures, type UploadedImage } from './fixtures.ts';
 import { ANOMALY_TYPES } from '../../lib/anomaly-types.ts';
-import { buildActiveModel } from '../../api/src/votes/factories.ts';
+import { buildActiveModel } from '../factories/votes.ts';
 
 const T = { timeout: 60_000 };
 let app: TestApp;
@@ -407,6 +407,8 @@ describe('web client in Chromium', () => {
           [await pressed('Scratches'), await pressed('Bubbles'), await pressed('Lines')],
           ['true', 'true', 'false'],
         );
+        // The hint says what it rests on: the test model is on the untrained backbone.
+        assert.match((await page.getByTestId('model-backbone').textContent())!, /untrained backbone/);
         await screenshot(page, 'label-type-hint');
         // The expert disagrees with one suggestion: their own choice is what the vote says.
         for (const k of ['a', '1', 'Enter']) await page.keyboard.press(k);
