@@ -8,7 +8,7 @@ import { tinyBackbone } from '../model-runner/src/backbone/fixtures.ts';
 import { sha256Hex } from '../model-runner/src/backbone/load.ts';
 import { mulberry32, fillNormal } from '../model-runner/src/onnx/random.ts';
 import { startTestApp } from '../test/harness.ts';
-import { imageRow } from '../api/src/votes/factories.ts';
+import { imageRow } from '../test/factories/votes.ts';
 import { DEFAULT_METHOD } from '../lib/jobs/payloads.ts';
 import { boundsTag } from '../model-runner/src/runner/embedding-store.ts';
 

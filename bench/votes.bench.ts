@@ -8,7 +8,7 @@ import pino from 'pino';
 import { loadConfig } from '../api/src/config.ts';
 import { startServer, type RunningServer } from '../api/src/server.ts';
 import { httpLoad } from './http-load/index.ts';
-import { buildSignedInUsers } from '../api/src/votes/factories.ts';
+import { buildSignedInUsers } from '../test/factories/votes.ts';
 import { openTestDatabase, TEST_PG_URL } from '../test/databases.ts';
 import { quantile, type BenchReport, type BenchRow } from './report.ts';
 

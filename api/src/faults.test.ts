@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { startTestApp, type TestApp, type TestUser } from '../../test/harness.ts';
 import { testDbKind } from '../../test/databases.ts';
-import { buildImages, buildSignedInUsers } from './votes/factories.ts';
+import { buildImages, buildSignedInUsers } from '../../test/factories/votes.ts';
 
 // Faults a running server must ride out without a restart. Those that need processes of their own (kill -9 of
 // the API or the runner, a PostgreSQL server restarted under load) are in process-faults.test.ts; their

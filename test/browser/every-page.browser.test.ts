@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp, type TestUser } from '../harness.ts';
 import { deepText, enforceStrictCsp, ensureClientBuilt, launch, screenshot, signIn } from './browser.ts';
 import { uploadFixtures } from './fixtures.ts';
-import { buildActiveModel } from '../../api/src/votes/factories.ts';
+import { buildActiveModel } from '../factories/votes.ts';
 import type { Role } from '../../lib/db/schema.ts';
 
 const T = { timeout: 120_000 };

@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp, type TestUser } from '../harness.ts';
 import { enforceStrictCsp, ensureClientBuilt, launch, screenshot, signIn, watchProblems } from './browser.ts';
 import { buildTiff } from '../../lib/imaging/tiff-fixtures.ts';
-import { buildEvidence, plantedHeatmap } from '../../api/src/images/factories.ts';
+import { buildEvidence, plantedHeatmap } from '../factories/images.ts';
 
 const T = { timeout: 90_000 };
 const W = 300;

@@ -8,7 +8,7 @@ import type { Browser } from 'playwright-core';
 import { startTestApp, type TestApp, type TestUser } from '../harness.ts';
 import { enforceStrictCsp, ensureClientBuilt, launch, screenshot, signIn, watchProblems } from './browser.ts';
 import { uploadFixtures, type UploadedImage } from './fixtures.ts';
-import { buildActiveModel } from '../../api/src/votes/factories.ts';
+import { buildActiveModel } from '../factories/votes.ts';
 
 const T = { timeout: 120_000 };
 let app: TestApp;

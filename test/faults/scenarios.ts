@@ -6,7 +6,7 @@ import type { DB } from '../../lib/db/schema.ts';
 import { openEmbedded, openPostgres, type Database } from '../../lib/db/connect.ts';
 import { migrateToLatest } from '../../lib/db/migrate.ts';
 import { encodeTiff } from '../../lib/imaging/tiff-write.ts';
-import { buildImages, buildSignedInUsers, type FactoryUser } from '../../api/src/votes/factories.ts';
+import { buildImages, buildSignedInUsers, type FactoryUser } from '../factories/votes.ts';
 import { tinyBackbone } from '../../model-runner/src/backbone/fixtures.ts';
 import { BACKBONE_META, UNTRAINED } from '../../model-runner/src/backbone/resnet34.ts';
 import { openTestDatabase } from '../databases.ts';

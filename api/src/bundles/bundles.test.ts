@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, type TestApp, type TestUser } from '../../../test/harness.ts';
-import { buildImages } from '../votes/factories.ts';
+import { buildImages } from '../../../test/factories/votes.ts';
 
 let app: TestApp;
 let voters: TestUser[];

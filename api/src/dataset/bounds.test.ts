@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp, type TestUser } from '../../../test/harness.ts';
 import { buildTiff } from '../../../lib/imaging/tiff-fixtures.ts';
-import { buildActiveModel } from '../votes/factories.ts';
+import { buildActiveModel } from '../../../test/factories/votes.ts';
 
 /**
  * Method 2's bounds that nobody moves by accident (issue 15): they come from included images, a lead can pin them,

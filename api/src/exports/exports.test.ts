@@ -1,7 +1,12 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, type TestApp } from '../../../test/harness.ts';
-import { buildImages, buildSignedInUsers, buildVotes, type FactoryUser } from '../votes/factories.ts';
+import {
+  buildImages,
+  buildSignedInUsers,
+  buildVotes,
+  type FactoryUser,
+} from '../../../test/factories/votes.ts';
 import { LABEL_COLUMNS, VOTE_COLUMNS, csvField } from './exports.service.ts';
 
 let app: TestApp;

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp, type TestUser } from '../../../test/harness.ts';
 import { EVIDENCE_VERSION } from '../../../lib/evidence.ts';
-import { buildImages } from '../votes/factories.ts';
-import { buildEvidence } from './factories.ts';
+import { buildImages } from '../../../test/factories/votes.ts';
+import { buildEvidence } from '../../../test/factories/images.ts';
 
 let app: TestApp;
 let lead: TestUser;

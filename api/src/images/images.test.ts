@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp, type TestUser } from '../../../test/harness.ts';
 import { computeStats } from '../../../lib/imaging/stats.ts';
 import { buildTiff } from '../../../lib/imaging/tiff-fixtures.ts';
-import { buildActiveModel } from '../votes/factories.ts';
+import { buildActiveModel } from '../../../test/factories/votes.ts';
 import { encodeCursor } from './images.service.ts';
 
 let app: TestApp;

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { startTestApp, type TestApp } from '../../../test/harness.ts';
 import type { Verdict } from '../../../lib/db/schema.ts';
 import { cohenKappa, fleissKappa, krippendorffAlphaNominal } from '../../../lib/consensus/agreement.ts';
-import { buildImages, buildSignedInUsers, buildVotes, type FactoryUser } from '../votes/factories.ts';
+import {
+  buildImages,
+  buildSignedInUsers,
+  buildVotes,
+  type FactoryUser,
+} from '../../../test/factories/votes.ts';
 
 let app: TestApp;
 let lead: FactoryUser;

@@ -2,7 +2,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, type TestApp } from '../../../test/harness.ts';
 import type { Verdict } from '../../../lib/db/schema.ts';
-import { buildImages, buildSignedInUsers, buildVotes, type FactoryUser } from '../votes/factories.ts';
+import {
+  buildImages,
+  buildSignedInUsers,
+  buildVotes,
+  type FactoryUser,
+} from '../../../test/factories/votes.ts';
 
 let app: TestApp;
 let lead: FactoryUser;

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import type { Database } from '../../../lib/db/connect.ts';
 import { openTestDatabase, testDbKind } from '../../../test/databases.ts';
-import { buildImages, buildSignedInUsers, buildVotes, type FactoryUser } from '../votes/factories.ts';
+import {
+  buildImages,
+  buildSignedInUsers,
+  buildVotes,
+  type FactoryUser,
+} from '../../../test/factories/votes.ts';
 import { claimFirstOpen, openFor } from './queue.repository.ts';
 
 /**

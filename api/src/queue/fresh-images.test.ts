@@ -1,7 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, type TestApp } from '../../../test/harness.ts';
-import { buildImages, buildSignedInUsers, type FactoryUser } from '../votes/factories.ts';
+import { buildImages, buildSignedInUsers, type FactoryUser } from '../../../test/factories/votes.ts';
 
 /**
  * `images.fresh` (migration 0800) is what the queue opens new images from; a trigger on the consensus

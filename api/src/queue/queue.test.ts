@@ -2,7 +2,12 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { startTestApp, type TestApp } from '../../../test/harness.ts';
-import { buildActiveModel, buildImages, buildSignedInUsers, type FactoryUser } from '../votes/factories.ts';
+import {
+  buildActiveModel,
+  buildImages,
+  buildSignedInUsers,
+  type FactoryUser,
+} from '../../../test/factories/votes.ts';
 
 let app: TestApp;
 

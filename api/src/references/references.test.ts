@@ -1,7 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, type TestApp } from '../../../test/harness.ts';
-import { buildImages, buildSignedInUsers, buildVotes, type FactoryUser } from '../votes/factories.ts';
+import {
+  buildImages,
+  buildSignedInUsers,
+  buildVotes,
+  type FactoryUser,
+} from '../../../test/factories/votes.ts';
 import { drawsReference } from './references.service.ts';
 
 let app: TestApp;

@@ -8,7 +8,7 @@ import {
   buildSignedInUsers,
   buildVotes,
   type FactoryUser,
-} from '../votes/factories.ts';
+} from '../../../test/factories/votes.ts';
 
 let app: TestApp;
 let lead: FactoryUser;

@@ -2,7 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { startTestApp, type TestApp } from '../../../test/harness.ts';
-import { buildImages, buildSignedInUsers, type FactoryUser } from './factories.ts';
+import { buildImages, buildSignedInUsers, type FactoryUser } from '../../../test/factories/votes.ts';
 import * as repo from './votes.repository.ts';
 import * as consensusRepo from '../consensus/consensus.repository.ts';
 import { recordVotes } from './record-votes.ts';
@@ -60,7 +60,12 @@ const consensusOf = (imageId: string) =>
     .executeTakeFirst();
 
 /** One expert's vote through the optimistic statement alone: the stored vote, or undefined when refused. */
-async function tryWrite(imageId: string, expert: FactoryUser, row: consensusRepo.ConsensusRow, read: consensusRepo.RuleInputs) {
+async function tryWrite(
+  imageId: string,
+  expert: FactoryUser,
+  row: consensusRepo.ConsensusRow,
+  read: consensusRepo.RuleInputs,
+) {
   const written = await repo.insertVotesIfUnchanged(
     db(),
     [vote(imageId, expert)],

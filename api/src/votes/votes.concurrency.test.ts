@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startTestApp, type TestApp } from '../../../test/harness.ts';
 import { decideConsensus, type Verdict } from '../../../lib/consensus/rule.ts';
 import { ANOMALY_CODES } from '../../../lib/anomaly-types.ts';
-import { buildImages, buildSignedInUsers, type FactoryUser } from './factories.ts';
+import { buildImages, buildSignedInUsers, type FactoryUser } from '../../../test/factories/votes.ts';
 
 const EXPERTS = 50;
 const IMAGES = 8;

@@ -1,7 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, type TestApp, type TestUser } from '../../../test/harness.ts';
-import { buildImages } from './factories.ts';
+import { buildImages } from '../../../test/factories/votes.ts';
 import { recordVotes } from './record-votes.ts';
 
 let app: TestApp;
