@@ -52,8 +52,9 @@ describe('WorkerPool budgets: a task over its time or memory budget loses its wo
       assert.equal(err.message, 'spin ran longer than 1500 ms');
       return true;
     });
+    // Not before its budget (an upper bound would only measure how loaded the machine is).
     const waited = performance.now() - t0;
-    assert.ok(waited >= 1400 && waited < 4000, `rejected after ${Math.round(waited)} ms`);
+    assert.ok(waited >= 1400, `rejected after ${Math.round(waited)} ms`);
     assert.equal(await pool.run('sleep', { ms: 1, id: 8 }), 8);
   });
 
@@ -68,12 +69,16 @@ describe('WorkerPool budgets: a task over its time or memory budget loses its wo
   });
 
   test('tasks beside a stuck one keep running on the other worker meanwhile', async () => {
-    const stuck = pool.run('spin', {}).catch((err: unknown) => err);
-    const t0 = performance.now();
+    let stuckSettled = false;
+    const stuck = pool
+      .run('spin', {})
+      .catch((err: unknown) => err)
+      .finally(() => (stuckSettled = true));
     const ids = [];
     for (let id = 0; id < 5; id++) ids.push(await pool.run('sleep', { ms: 5, id }));
     assert.deepEqual(ids, [0, 1, 2, 3, 4]);
-    assert.ok(performance.now() - t0 < 1000, 'not held up by the stuck task');
+    // Served while the stuck task still held its worker: not queued behind it (that would take its whole budget).
+    assert.equal(stuckSettled, false, 'the sleeps waited for the stuck task');
     assert.ok((await stuck) instanceof TaskOverrunError);
   });
 });
