@@ -59,7 +59,7 @@ export async function login(
         [t.byUser, `u:${username.toLowerCase()}`],
         [t.byAddress, `a:${address}`],
       ];
-  const now = Date.now();
+  const now = t.now();
   const waitMs = Math.max(...keys.map(([throttle, key]) => throttle.waitMs(key, now)));
   if (waitMs > 0) {
     const retryAfter = Math.ceil(waitMs / 1000);

@@ -36,10 +36,14 @@ const MAX_KEYS = 100_000;
 
 export class Throttle {
   private readonly attempts = new Map<string, number[]>();
-  constructor(private readonly policy: ThrottlePolicy) {}
+  /** `clock`: the time source (tests pass a fixed clock, so no assertion depends on how loaded the machine is). */
+  constructor(
+    private readonly policy: ThrottlePolicy,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   /** Milliseconds until `key` may try again (0: now). */
-  waitMs(key: string, now = Date.now()): number {
+  waitMs(key: string, now = this.clock()): number {
     const recent = this.recent(key, now);
     const over = recent.length - this.policy.free;
     if (over < 0) return 0;
@@ -48,7 +52,7 @@ export class Throttle {
   }
 
   /** Count an attempt of `key` now (call right after `waitMs` said 0, with no await between). */
-  take(key: string, now = Date.now()): Attempt {
+  take(key: string, now = this.clock()): Attempt {
     const recent = this.recent(key, now);
     recent.push(now);
     this.attempts.set(key, recent);
@@ -97,18 +101,29 @@ const MINUTE = 60_000;
  */
 export class SignInThrottle {
   /** Per username: 5 failures free per 15 min, then 1, 2, 4 … up to 60 s between attempts. */
-  readonly byUser = new Throttle({ free: 5, windowMs: 15 * MINUTE, baseDelayMs: 1000, maxDelayMs: MINUTE });
+  readonly byUser: Throttle;
   /**
    * Per client address, against one source spraying many usernames: 30 failures free per 15 min (an
    * office behind one NAT mistypes too), then the same slowdown. It never slows a known device, so an
    * attacker behind a shared address can only slow other people's *first* sign-in on a new device.
    */
-  readonly byAddress = new Throttle({
-    free: 30,
-    windowMs: 15 * MINUTE,
-    baseDelayMs: 1000,
-    maxDelayMs: MINUTE,
-  });
+  readonly byAddress: Throttle;
   /** Per known device of an account. */
-  readonly byDevice = new Throttle({ free: 5, windowMs: 15 * MINUTE, baseDelayMs: 1000, maxDelayMs: MINUTE });
+  readonly byDevice: Throttle;
+
+  constructor(readonly now: () => number = Date.now) {
+    const clock = now;
+    this.byUser = new Throttle(
+      { free: 5, windowMs: 15 * MINUTE, baseDelayMs: 1000, maxDelayMs: MINUTE },
+      clock,
+    );
+    this.byAddress = new Throttle(
+      { free: 30, windowMs: 15 * MINUTE, baseDelayMs: 1000, maxDelayMs: MINUTE },
+      clock,
+    );
+    this.byDevice = new Throttle(
+      { free: 5, windowMs: 15 * MINUTE, baseDelayMs: 1000, maxDelayMs: MINUTE },
+      clock,
+    );
+  }
 }
