@@ -7,6 +7,9 @@
  * An explicit `PLATINA_EP` that cannot open is an error, not a silent fallback: a user who asked
  * for a GPU should learn that they are not getting one.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import ort from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
 import { GraphBuilder } from './graph.ts';
@@ -29,11 +32,26 @@ type Log = (message: string) => void;
 let probeModel: Uint8Array | undefined;
 const probed = new Map<EpName, Promise<string | undefined>>();
 
+/** Whether onnxruntime-node's CUDA provider library sits beside its binding (it is a separate download). */
+function cudaProviderInstalled(): boolean {
+  const index = createRequire(import.meta.url).resolve('onnxruntime-node');
+  const bin = path.join(path.dirname(index), '..', 'bin', 'napi-v6', process.platform, process.arch);
+  return existsSync(
+    path.join(
+      bin,
+      process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so',
+    ),
+  );
+}
+
 /** Resolves to undefined when `ep` can open a session here, else to the runtime's error message. */
 export function probeExecutionProvider(ep: EpName): Promise<string | undefined> {
   let p = probed.get(ep);
   if (!p) {
     p = (async () => {
+      // Without its provider library (npm ci skips the CUDA download), opening a CUDA session cannot work, and
+      // onnxruntime would print a red load error to stderr on every start whatever the log level: say why instead.
+      if (ep === 'cuda' && !cudaProviderInstalled()) return 'the CUDA provider library is not installed';
       if (!probeModel) {
         const g = new GraphBuilder('probe');
         g.op('Relu', [g.input('x', 'float32', [1])], {}, { output: 'y' });
