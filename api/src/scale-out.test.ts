@@ -237,10 +237,12 @@ describe('two API instances and two runners over one PostgreSQL and one object s
         final = await job();
       }
       assert.equal(final.status, 'succeeded', `${final.last_error}\n${survivor.tail()}`);
-      assert.equal(
-        final.attempts,
-        2,
-        `the survivor retried it once (last error: ${final.last_error})\n${survivor.tail()}`,
+      // At least the victim's attempt and the survivor's. More when the loaded CI machine starves the survivor's
+      // heartbeat past PLATINA_JOB_STALE_SECONDS and its own attempt is swept and retried too: slower, still exact
+      // (the checks below: succeeded, taken over by the survivor, one whole model).
+      assert.ok(
+        final.attempts >= 2,
+        `the survivor retried it (attempts ${final.attempts}, last error: ${final.last_error})\n${survivor.tail()}`,
       );
       assert.match(final.last_error ?? '', /stopped heartbeating/);
       assert.equal(workerPid(takenOverBy ?? ''), survivor.pid, 'the other runner took the job over');
