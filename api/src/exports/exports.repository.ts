@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../../lib/db/schema.ts';
+import { exclusionInForce } from '../images/exclusions.repository.ts';
 
 /** Rows per page: exports read the tables page by page (keyset on id), never whole. */
 export const PAGE = 1000;
@@ -16,19 +17,7 @@ export function labelsPage(db: Kysely<DB>, afterId: string, modelVersion: string
         j.onRef('p.image_id', '=', 'i.id').on('p.model_version', '=', modelVersion ?? '0'),
       )
       // The exclusion in force (the latest exclusion row of an excluded image).
-      .leftJoinLateral(
-        (eb) =>
-          eb
-            .selectFrom('image_exclusions as x')
-            .innerJoin('users as xu', 'xu.id', 'x.user_id')
-            .select(['x.created_at', 'xu.username', 'x.reason'])
-            .whereRef('x.image_id', '=', 'i.id')
-            .where(sql<boolean>`i.excluded`) // a one-time filter: no probe for included images
-            .orderBy('x.id', 'desc')
-            .limit(1)
-            .as('x'),
-        (join) => join.on('i.excluded', '=', true),
-      )
+      .leftJoinLateral(exclusionInForce, (join) => join.on('i.excluded', '=', true))
       .select([
         'i.id',
         'b.name as bundle',

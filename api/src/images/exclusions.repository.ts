@@ -1,5 +1,5 @@
-import type { Transaction } from 'kysely';
-import type { DB, Exec } from '../../../lib/db/schema.ts';
+import { sql, type ExpressionBuilder, type Transaction } from 'kysely';
+import type { DB, Exec, ImagesTable } from '../../../lib/db/schema.ts';
 
 /**
  * The image's row under its lock (the one every vote and resolution takes first: consensus.repository
@@ -39,4 +39,21 @@ export function exclusionHistory(db: Exec, imageId: string) {
     .where('x.image_id', '=', imageId)
     .orderBy('x.id')
     .execute();
+}
+
+/**
+ * The exclusion in force of image `i` (its latest exclusion row, with who and why) as a lateral subquery `x`, for
+ * readers that join it beside the image: `.leftJoinLateral(exclusionInForce, (j) => j.on('i.excluded', '=', true))`.
+ * The `i.excluded` filter inside too is a one-time filter, so an included image costs no index probe at all.
+ */
+export function exclusionInForce(eb: ExpressionBuilder<DB & { i: ImagesTable }, 'i'>) {
+  return eb
+    .selectFrom('image_exclusions as x')
+    .innerJoin('users as xu', 'xu.id', 'x.user_id')
+    .select(['x.created_at', 'xu.username', 'x.reason'])
+    .whereRef('x.image_id', '=', 'i.id')
+    .where(sql<boolean>`i.excluded`)
+    .orderBy('x.id', 'desc')
+    .limit(1)
+    .as('x');
 }

@@ -1,6 +1,7 @@
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { PREPARED } from '../../../lib/db/prepared.ts';
 import type { DB, Exec, ImageStatus } from '../../../lib/db/schema.ts';
+import { exclusionInForce } from './exclusions.repository.ts';
 
 export interface ImageFilter {
   ids?: string[];
@@ -33,20 +34,7 @@ export async function selectImages(db: Exec, filter: ImageFilter, modelVersion: 
       join.onRef('p.image_id', '=', 'i.id').on('p.model_version', '=', modelVersion ?? '0'),
     )
     // Who excluded it and why: the latest exclusion row, looked up only for excluded images.
-    .leftJoinLateral(
-      (eb) =>
-        eb
-          .selectFrom('image_exclusions as x')
-          .innerJoin('users as xu', 'xu.id', 'x.user_id')
-          .select(['x.created_at', 'xu.username', 'x.reason'])
-          .whereRef('x.image_id', '=', 'i.id')
-          // Inside too: a one-time filter, so an included image costs no index probe at all.
-          .where(sql<boolean>`i.excluded`)
-          .orderBy('x.id', 'desc')
-          .limit(1)
-          .as('x'),
-      (join) => join.on('i.excluded', '=', true),
-    )
+    .leftJoinLateral(exclusionInForce, (join) => join.on('i.excluded', '=', true))
     .select([
       'i.id',
       'b.name as bundle',

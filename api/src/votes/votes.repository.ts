@@ -28,17 +28,6 @@ const VOTE_COLUMNS = [
   'v.created_at',
 ] as const;
 
-/** Current votes of one image (latest per voter), oldest first. */
-export async function listCurrentVotes(db: Exec, imageId: string) {
-  const rows = await db
-    .selectFrom('current_votes as v')
-    .innerJoin('users as u', 'u.id', 'v.user_id')
-    .select(VOTE_COLUMNS)
-    .where('v.image_id', '=', imageId)
-    .execute();
-  return rows.sort((a, b) => Number(a.id) - Number(b.id));
-}
-
 /** Current votes of these images in one statement, each image's oldest first. */
 export function listCurrentVotesOf(db: Exec, imageIds: readonly string[]) {
   if (imageIds.length === 0) return Promise.resolve([]);

@@ -71,7 +71,7 @@ export async function listVotes(services: Services, user: AuthUser, imageId: str
 
 /** Current votes of an image, without the blindness check: for callers that already know they may. */
 export async function currentVotes(db: Kysely<DB>, imageId: string): Promise<VoteDto[]> {
-  return (await repo.listCurrentVotes(db, imageId)).map(toDto);
+  return (await currentVotesOf(db, [imageId])).get(imageId) ?? [];
 }
 
 /** Current votes of several images in one statement, by image id (each image's oldest first). */

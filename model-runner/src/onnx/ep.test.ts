@@ -1,9 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { probeExecutionProvider, selectExecutionProvider } from './ep.ts';
+import { cudaProviderInstalled, probeExecutionProvider, selectExecutionProvider } from './ep.ts';
 
 describe('execution provider selection', () => {
   test('PLATINA_EP=cpu selects the cpu provider without probing or logging', async () => {
@@ -43,15 +40,6 @@ describe('execution provider selection', () => {
 });
 
 test('CUDA without its provider library is reported as such, without asking onnxruntime (no red load error)', async (t) => {
-  const bin = path.join(
-    path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node')),
-    '..',
-    'bin',
-    'napi-v6',
-    process.platform,
-    process.arch,
-  );
-  if (fs.existsSync(path.join(bin, 'libonnxruntime_providers_cuda.so')))
-    return t.skip('the CUDA provider is installed here');
+  if (cudaProviderInstalled()) return t.skip('the CUDA provider is installed here');
   assert.equal(await probeExecutionProvider('cuda'), 'the CUDA provider library is not installed');
 });

@@ -33,7 +33,7 @@ let probeModel: Uint8Array | undefined;
 const probed = new Map<EpName, Promise<string | undefined>>();
 
 /** Whether onnxruntime-node's CUDA provider library sits beside its binding (it is a separate download). */
-function cudaProviderInstalled(): boolean {
+export function cudaProviderInstalled(): boolean {
   const index = createRequire(import.meta.url).resolve('onnxruntime-node');
   const bin = path.join(path.dirname(index), '..', 'bin', 'napi-v6', process.platform, process.arch);
   return existsSync(
