@@ -119,39 +119,48 @@ const FORMULA_START = /^(\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]|[\t\r\n])/u;
 
 const csvLine = (fields: unknown[]) => fields.map(csvField).join(',') + '\r\n';
 
-export async function labelsCsv(services: Services): Promise<Readable> {
-  const model = await activeModelVersion(services.db);
+/** A CSV export: the header, then every page of `read` (keyset on id), each row as the fields `fields` gives. */
+function csvStream<T extends { id: string }>(
+  columns: readonly string[],
+  read: (afterId: string) => Promise<T[]>,
+  fields: (row: T) => unknown[],
+): Readable {
   return Readable.from(
     (async function* () {
-      yield csvLine([...LABEL_COLUMNS]);
-      for await (const rows of pages((after) => repo.labelsPage(services.db, after, model))) {
-        yield rows
-          .map((r) => {
-            const l = labelRecord(r);
-            return csvLine([
-              l.imageId,
-              l.bundle,
-              l.name,
-              l.sha256,
-              l.status,
-              l.verdict,
-              l.method,
-              l.anomalies.join(';'),
-              l.counts.normal,
-              l.counts.abnormal,
-              l.resolvedBy,
-              l.resolvedAt,
-              l.pAbnormal,
-              l.modelVersion,
-              r.excluded,
-              l.excluded?.at,
-              l.excluded?.by,
-              l.excluded?.reason,
-            ]);
-          })
-          .join('');
-      }
+      yield csvLine([...columns]);
+      for await (const rows of pages(read)) yield rows.map((r) => csvLine(fields(r))).join('');
     })(),
+  );
+}
+
+export async function labelsCsv(services: Services): Promise<Readable> {
+  const model = await activeModelVersion(services.db);
+  return csvStream(
+    LABEL_COLUMNS,
+    (after) => repo.labelsPage(services.db, after, model),
+    (r) => {
+      const l = labelRecord(r);
+      return [
+        l.imageId,
+        l.bundle,
+        l.name,
+        l.sha256,
+        l.status,
+        l.verdict,
+        l.method,
+        l.anomalies.join(';'),
+        l.counts.normal,
+        l.counts.abnormal,
+        l.resolvedBy,
+        l.resolvedAt,
+        l.pAbnormal,
+        l.modelVersion,
+        r.excluded,
+        l.excluded?.at,
+        l.excluded?.by,
+        l.excluded?.reason,
+      ];
+    },
   );
 }
 
@@ -172,56 +181,32 @@ export async function labelsJson(services: Services): Promise<Readable> {
 }
 
 export function votesCsv(services: Services): Readable {
-  return Readable.from(
-    (async function* () {
-      yield csvLine([...VOTE_COLUMNS]);
-      for await (const rows of pages((after) => repo.votesPage(services.db, after))) {
-        yield rows
-          .map((r) =>
-            csvLine([
-              r.id,
-              r.image_id,
-              r.bundle,
-              r.name,
-              r.sha256,
-              r.user_id,
-              r.username,
-              r.verdict,
-              sortAnomalies(r.anomalies).join(';'),
-              r.comment,
-              r.model_hint_shown,
-              r.created_at,
-              r.current,
-              r.anomaly_hint && sortAnomalies(r.anomaly_hint).join(';'),
-            ]),
-          )
-          .join('');
-      }
-    })(),
+  return csvStream(
+    VOTE_COLUMNS,
+    (after) => repo.votesPage(services.db, after),
+    (r) => [
+      r.id,
+      r.image_id,
+      r.bundle,
+      r.name,
+      r.sha256,
+      r.user_id,
+      r.username,
+      r.verdict,
+      sortAnomalies(r.anomalies).join(';'),
+      r.comment,
+      r.model_hint_shown,
+      r.created_at,
+      r.current,
+      r.anomaly_hint && sortAnomalies(r.anomaly_hint).join(';'),
+    ],
   );
 }
 
 export function exclusionsCsv(services: Services): Readable {
-  return Readable.from(
-    (async function* () {
-      yield csvLine([...EXCLUSION_COLUMNS]);
-      for await (const rows of pages((after) => repo.exclusionsPage(services.db, after))) {
-        yield rows
-          .map((r) =>
-            csvLine([
-              r.id,
-              r.image_id,
-              r.bundle,
-              r.name,
-              r.sha256,
-              r.action,
-              r.reason,
-              r.username,
-              r.created_at,
-            ]),
-          )
-          .join('');
-      }
-    })(),
+  return csvStream(
+    EXCLUSION_COLUMNS,
+    (after) => repo.exclusionsPage(services.db, after),
+    (r) => [r.id, r.image_id, r.bundle, r.name, r.sha256, r.action, r.reason, r.username, r.created_at],
   );
 }
