@@ -52,6 +52,12 @@ export interface Backbone {
   inputWidth: number | null;
 }
 
+/**
+ * The oldest ai.onnx opset a backbone may use: the embedder prepends the flips to its graph as Slice
+ * nodes with step −1 (embeddings/flip-graph.ts), and Slice has steps from opset 10 on.
+ */
+export const MIN_BACKBONE_OPSET = 10;
+
 export interface FcWeights {
   /** [1000, 512] row-major: out × in (torch.nn.Linear's layout). */
   weight: Float32Array;
@@ -93,6 +99,12 @@ export function validateBackbone(
   if ((graph.initializer ?? []).some((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)) {
     problems.push('weights are stored as external data; export one self-contained .onnx file');
   }
+
+  const opset = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
+  if (!opset || toNumber(opset.version as number) < MIN_BACKBONE_OPSET)
+    problems.push(
+      `ai.onnx opset ${opset ? toNumber(opset.version as number) : 'none'} is older than ${MIN_BACKBONE_OPSET}; export with --opset 17 (export-resnet34.py's default)`,
+    );
 
   const inputs = (graph.input ?? []).filter((v) => !initNames.has(v.name)).map(describeValueInfo);
   let inputHeight: number | null = null;

@@ -8,7 +8,9 @@ import { createImagingPool } from '../../../lib/imaging/imaging-pool.ts';
 import { stretchBounds } from '../../../lib/imaging/conversions.ts';
 import { tinyBackbone } from '../backbone/fixtures.ts';
 import { validateBackbone } from '../backbone/load.ts';
-import { Embedder, flipInput, type EmbedItem } from './embedder.ts';
+import ort from 'onnxruntime-node';
+import { Embedder, type EmbedItem } from './embedder.ts';
+import { hostFlip } from './flip-fixtures.ts';
 import { FileEmbeddingStore, MemoryEmbeddingStore, type EmbeddingKey, type EmbeddingStore } from './cache.ts';
 
 const W = 48;
@@ -56,17 +58,6 @@ before(async () => {
 });
 after(() => embedder.close());
 
-describe('flipInput', () => {
-  test('h mirrors the width, v the height, hv both, per channel', () => {
-    // 2 channels × 2 rows × 3 columns
-    const x = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
-    assert.deepEqual(Array.from(flipInput(x, 2, 2, 3, 'h')), [3, 2, 1, 6, 5, 4, 9, 8, 7, 12, 11, 10]);
-    assert.deepEqual(Array.from(flipInput(x, 2, 2, 3, 'v')), [4, 5, 6, 1, 2, 3, 10, 11, 12, 7, 8, 9]);
-    assert.deepEqual(Array.from(flipInput(x, 2, 2, 3, 'hv')), [6, 5, 4, 3, 2, 1, 12, 11, 10, 9, 8, 7]);
-    assert.deepEqual(flipInput(x, 2, 2, 3, 'none'), x);
-  });
-});
-
 describe('Embedder', () => {
   test('gives four 512-d vectors per image: the backbone on the input, flipped h, v and hv', async () => {
     const item = tiffItem(1);
@@ -76,9 +67,14 @@ describe('Embedder', () => {
     const x = (
       await modelInput({ source: item.source, conversion: item.conversion, size: { height: H, width: W } })
     ).data;
-    const direct = await embedder.embedTensors(
-      (['none', 'h', 'v', 'hv'] as const).map((f) => flipInput(x, 3, H, W, f)),
-    );
+    // The reference: the plain backbone on the input flipped on the host.
+    const plain = await ort.InferenceSession.create(backbone.bytes);
+    const batch = new Float32Array(4 * x.length);
+    (['none', 'h', 'v', 'hv'] as const).forEach((f, i) => batch.set(hostFlip(x, 3, H, W, f), i * x.length));
+    const out = await plain.run({ [backbone.inputName]: new ort.Tensor('float32', batch, [4, 3, H, W]) });
+    const all = out[backbone.featuresName].data as Float32Array;
+    const direct = [0, 1, 2, 3].map((f) => all.subarray(f * 512, (f + 1) * 512));
+    await plain.release();
     for (let f = 0; f < 4; f++) {
       assert.equal(vectors[f].length, 512);
       assert.ok(maxDiff(vectors[f], direct[f]) < 1e-5, `flip ${f}`);
@@ -160,13 +156,11 @@ async function maxEventLoopGap(fn: () => Promise<unknown>): Promise<number> {
 
 describe('Embedder threading', () => {
   test('in a worker thread the backbone gives the same vectors and leaves the event loop free', async (t) => {
-    // A backbone whose runs take a while (~10 GMAC for 4 inputs of 128×128), so blocking shows
-    // clearly above the scheduling noise of a busy 2-core machine.
+    // A backbone whose runs take a while (~10 GMAC for the 4 flips of a 128×128 input), so blocking
+    // shows clearly above the scheduling noise of a busy 2-core machine.
     const heavy = validateBackbone(tinyBackbone({ heavy: true }).bytes, 'heavy');
     const size = { height: 128, width: 128 };
-    const x = [0, 1, 2, 3].map((k) =>
-      Float32Array.from({ length: 3 * 128 * 128 }, (_, i) => Math.sin(i * 0.01 + k)),
-    );
+    const input = () => [Float32Array.from({ length: 3 * 128 * 128 }, (_, i) => Math.sin(i * 0.01))];
     const main = await Embedder.create({
       backbone: heavy,
       ep: cpu,
@@ -181,18 +175,18 @@ describe('Embedder threading', () => {
       store: new MemoryEmbeddingStore(),
     });
     try {
-      await main.embedTensors(x); // warm-up both
-      await worker.embedTensors(x);
-      let a: Float32Array[] = [];
-      let b: Float32Array[] = [];
+      await main.embedInputs(input()); // warm-up both
+      await worker.embedInputs(input()); // (a worker session takes the input's buffer: a fresh one each run)
+      let a: Float32Array[][] = [];
+      let b: Float32Array[][] = [];
       const t0 = performance.now();
-      const mainGap = await maxEventLoopGap(async () => (a = await main.embedTensors(x)));
+      const mainGap = await maxEventLoopGap(async () => (a = await main.embedInputs(input())));
       const mainRun = performance.now() - t0;
-      const workerGap = await maxEventLoopGap(async () => (b = await worker.embedTensors(x)));
+      const workerGap = await maxEventLoopGap(async () => (b = await worker.embedInputs(input())));
       t.diagnostic(
         `event-loop gap: main ${mainGap.toFixed(0)} ms (run ${mainRun.toFixed(0)} ms), worker ${workerGap.toFixed(0)} ms`,
       );
-      for (let i = 0; i < 4; i++) assert.ok(maxDiff(a[i], b[i]) < 1e-5);
+      for (let f = 0; f < 4; f++) assert.ok(maxDiff(a[0][f], b[0][f]) < 1e-5);
       // On the main thread the whole run is one blocked stretch of the event loop…
       assert.ok(
         mainGap > 0.5 * (mainRun - 10),

@@ -4,9 +4,10 @@
  * pool so the event loop stays free — then run the backbone on the four flip variants of the
  * preprocessed input, and cache the result.
  *
- * Flips are applied to the preprocessed tensor, not to the TIFF: flipping commutes with the
- * per-pixel conversion and with the separable, symmetric resize filter, so this equals flipping
- * the image first (up to float rounding in the resize), at a fraction of the cost.
+ * The flips are made inside the backbone's graph (flip-graph.ts): each image is sent to the runtime
+ * once and the graph mirrors it, instead of four host copies. Flipping the preprocessed tensor
+ * rather than the TIFF is exact: flipping commutes with the per-pixel conversion and with the
+ * separable, symmetric resize filter (up to float rounding in the resize).
  */
 import { isMainThread } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
@@ -17,34 +18,8 @@ import { modelInput, type ImageSource } from '../../../lib/imaging/tasks.ts';
 import type { Backbone } from '../backbone/load.ts';
 import type { EpChoice } from '../onnx/ep.ts';
 import { WorkerSession } from '../onnx/worker-session.ts';
-import { FLIPS, type EmbeddingKey, type EmbeddingStore, type Flip } from './cache.ts';
-
-/**
- * A flipped copy of a C×H×W tensor: 'h' mirrors left–right (width), 'v' top–bottom (height),
- * 'hv' both (a 180° rotation).
- */
-export function flipInput(
-  data: Float32Array,
-  channels: number,
-  height: number,
-  width: number,
-  flip: Flip,
-): Float32Array {
-  if (flip === 'none') return data.slice();
-  const out = new Float32Array(data.length);
-  const flipH = flip === 'h' || flip === 'hv';
-  const flipV = flip === 'v' || flip === 'hv';
-  for (let c = 0; c < channels; c++) {
-    const plane = c * height * width;
-    for (let y = 0; y < height; y++) {
-      const src = data.subarray(plane + y * width, plane + (y + 1) * width);
-      const dstRow = plane + (flipV ? height - 1 - y : y) * width;
-      if (flipH) for (let x = 0; x < width; x++) out[dstRow + width - 1 - x] = src[x];
-      else out.set(src, dstRow);
-    }
-  }
-  return out;
-}
+import type { EmbeddingKey, EmbeddingStore } from './cache.ts';
+import { splitFlipFeatures, withFlipVariants } from './flip-graph.ts';
 
 export interface EmbedItem {
   /** sha256 of the image file (the cache key). */
@@ -62,6 +37,13 @@ export interface EmbedderOptions {
   pool?: ImagingPool;
   /** Images per backbone run (each contributes its 4 flips). Default 1: 4 inputs a run. */
   imagesPerBatch?: number;
+  /**
+   * Batches preprocessed ahead of the backbone (default 2). Preprocessing a full-size image
+   * (decode, convert, resize) takes about as long as the backbone's four passes on a GPU, so with one
+   * batch ahead the GPU waits; two keep it fed from the pool's workers. Each ahead costs one batch of
+   * inputs in memory (24 MB an image at 2000×1000).
+   */
+  prefetchBatches?: number;
   /**
    * Where the backbone runs: 'worker', a worker thread of its own, so the event loop stays free
    * (onnxruntime-node computes synchronously on the calling thread, see onnx/worker-session.ts);
@@ -95,10 +77,11 @@ export class Embedder {
       executionProviders: options.ep.executionProviders,
       graphOptimizationLevel: 'all' as const,
     };
+    const bytes = withFlipVariants(options.backbone.bytes, options.backbone.inputName);
     const session =
       (options.thread ?? (isMainThread ? 'worker' : 'main')) === 'main'
-        ? await ort.InferenceSession.create(options.backbone.bytes, sessionOptions)
-        : await WorkerSession.create(options.backbone.bytes, sessionOptions);
+        ? await ort.InferenceSession.create(bytes, sessionOptions)
+        : await WorkerSession.create(bytes, sessionOptions);
     return new Embedder(session, options);
   }
 
@@ -117,24 +100,30 @@ export class Embedder {
     };
   }
 
-  /** Features of a batch of preprocessed inputs (each 3×H×W at the input size): one [512] each. */
-  async embedTensors(inputs: Float32Array[]): Promise<Float32Array[]> {
+  /**
+   * The four flip features (FLIPS order) of each preprocessed input (3×H×W at the input size), in one
+   * backbone run. One input is handed to the runtime as it is (no copy; a worker session takes its
+   * buffer), several are packed into one batch.
+   */
+  async embedInputs(inputs: Float32Array[]): Promise<Float32Array[][]> {
     const { height, width } = this.options.inputSize;
     const per = 3 * height * width;
-    const batch = new Float32Array(inputs.length * per);
     inputs.forEach((x, i) => {
       if (x.length !== per)
         throw new Error(`input ${i} has ${x.length} values, expected 3×${height}×${width}`);
-      batch.set(x, i * per);
     });
+    let batch: Float32Array;
+    if (inputs.length === 1) batch = inputs[0];
+    else {
+      batch = new Float32Array(inputs.length * per);
+      inputs.forEach((x, i) => batch.set(x, i * per));
+    }
     const { inputName, featuresName } = this.options.backbone;
     const out = await this.session.run(
       { [inputName]: new ort.Tensor('float32', batch, [inputs.length, 3, height, width]) },
       [featuresName],
     );
-    const f = out[featuresName].data as Float32Array;
-    const dim = f.length / inputs.length;
-    return inputs.map((_, i) => f.slice(i * dim, (i + 1) * dim));
+    return splitFlipFeatures(out[featuresName].data as Float32Array, inputs.length);
   }
 
   private async preprocess(item: EmbedItem): Promise<ModelInput> {
@@ -144,8 +133,8 @@ export class Embedder {
 
   /**
    * The four flip embeddings (FLIPS order) of each item, from the cache where present. Cache misses
-   * are preprocessed in the pool ahead of the backbone (one batch in flight) and stored as they
-   * complete, so an interrupted run keeps what it finished.
+   * are preprocessed in the pool ahead of the backbone (`prefetchBatches` in flight) and stored as
+   * they complete, so an interrupted run keeps what it finished.
    */
   async embed(items: EmbedItem[], onProgress?: (p: EmbedProgress) => void): Promise<Float32Array[][]> {
     const { store } = this.options;
@@ -160,24 +149,30 @@ export class Embedder {
     let done = cached;
     onProgress?.({ done, total: items.length, cached });
     const per = Math.max(1, this.options.imagesPerBatch ?? 1);
+    const ahead = Math.max(1, this.options.prefetchBatches ?? 2);
     const prefetch = (start: number) =>
       missing.slice(start, start + per).map((i) => {
         const p = this.preprocess(items[i]);
         p.catch(() => {}); // awaited below; this only keeps an abandoned prefetch from being "unhandled"
         return p;
       });
-    let next = prefetch(0);
+    const queue: Promise<ModelInput>[][] = [];
+    let queued = 0; // items of `missing` handed to the pool so far
+    const fill = () => {
+      while (queue.length < ahead && queued < missing.length) {
+        queue.push(prefetch(queued));
+        queued += per;
+      }
+    };
+    fill();
     for (let start = 0; start < missing.length; start += per) {
-      const inputs = await Promise.all(next);
-      next = prefetch(start + per); // preprocess the next batch while this one runs
-      const { height, width } = this.options.inputSize;
-      const variants = inputs.flatMap((x) => FLIPS.map((f) => flipInput(x.data, 3, height, width, f)));
-      const features = await this.embedTensors(variants);
+      const inputs = await Promise.all(queue.shift()!);
+      fill(); // keep `ahead` batches in the pool while this one runs
+      const features = await this.embedInputs(inputs.map((x) => x.data));
       for (let k = 0; k < inputs.length; k++) {
         const i = missing[start + k];
-        const vectors = features.slice(k * FLIPS.length, (k + 1) * FLIPS.length);
-        await store.put(this.keyOf(items[i]), vectors);
-        result[i] = vectors;
+        await store.put(this.keyOf(items[i]), features[k]);
+        result[i] = features[k];
       }
       done += inputs.length;
       onProgress?.({ done, total: items.length, cached });
