@@ -32,6 +32,7 @@ import {
 } from '../../model-runner/src/backbone/resnet34.ts';
 import { GraphBuilder } from '../../model-runner/src/onnx/graph.ts';
 import { buildScatteringModel } from '../../model-runner/src/evidence/scattering.ts';
+import { withFlipVariants } from '../../model-runner/src/embeddings/flip-graph.ts';
 
 /** The scattering block's input: the working image of a full-size electrode (height × width). */
 const SCATTERING_INPUT = [518, 288] as const;
@@ -58,8 +59,10 @@ interface Setting {
    * 'tiled': the network gets an eighth of the image and tiles it to full size inside the graph, so the
    * host→GPU copy is 1/8 while the convolutions are the same: what GPU-resident inputs would save
    * (onnxruntime-node exposes no IO binding and no way to hand it a GPU buffer as an input).
+   * 'flips': the runner's embedder as it now runs: one image uploaded, its four flips made inside the
+   * graph (model-runner/src/embeddings/flip-graph.ts); `batch` counts the passes (4 per image).
    */
-  input?: 'host' | 'tiled';
+  input?: 'host' | 'tiled' | 'flips';
   /** Sessions in separate processes at once (aggregate rate). */
   concurrent?: number;
   profile?: boolean;
@@ -123,6 +126,26 @@ const SETTINGS: Setting[] = [
     id: 'fp32-b1',
     why: 'the backbone as the runner ships it (BN nodes, NCHW), one image a run',
     batch: 1,
+  }),
+  r34({
+    id: 'fp32-b4',
+    why: "the runner's graph, one image's 4 flips made on the host and uploaded (the embedder until run 5)",
+    batch: 4,
+  }),
+  r34({
+    id: 'fp32-flips-b4',
+    why: "the runner's graph, one image uploaded and flipped 4 ways inside the graph (the embedder from run 5)",
+    batch: 4,
+    input: 'flips',
+  }),
+  r34({
+    id: 'fp16-nhwc-flips-b4',
+    why: 'the best family with the flips inside the graph (a quarter of the upload)',
+    precision: 'float16',
+    fold: true,
+    batch: 4,
+    layout: 'NHWC',
+    input: 'flips',
   }),
   r34({
     id: 'fp16-nhwc-b4',
@@ -436,13 +459,17 @@ async function runChild(s: Setting): Promise<Result> {
     const reference = new Float32Array(new Uint8Array(readFileSync(path.join(work, 'reference.f32'))).buffer);
     const x = new ort.Tensor('float32', calibrationBatch(11, 1, CHECK.h, CHECK.w), [1, 3, CHECK.h, CHECK.w]);
     const f = await read((await session.run({ [inputName]: x }, ['features'])).features);
-    r.maxAbsDiffVsCpu = f.reduce((m, v, i) => Math.max(m, Math.abs(v - reference[i])), 0);
+    // (with the flips in the graph the first of the four vectors is the unflipped image's)
+    r.maxAbsDiffVsCpu = f
+      .subarray(0, reference.length)
+      .reduce((m, v, i) => Math.max(m, Math.abs(v - reference[i])), 0);
   }
   const rows = tiled ? h / 8 : h;
+  const uploaded = s.input === 'flips' ? s.batch / 4 : s.batch; // images sent; the graph makes the flips
   const one = calibrationBatch(5, 1, rows, w).subarray(0, channels * rows * w);
-  const data = new Float32Array(s.batch * one.length);
-  for (let i = 0; i < s.batch; i++) data.set(one, i * one.length);
-  const x = new ort.Tensor('float32', data, [s.batch, channels, rows, w]);
+  const data = new Float32Array(uploaded * one.length);
+  for (let i = 0; i < uploaded; i++) data.set(one, i * one.length);
+  const x = new ort.Tensor('float32', data, [uploaded, channels, rows, w]);
   const run = async () => read((await session.run({ [inputName]: x }, [output]))[output]);
   t = Date.now();
   const f0 = await run();
@@ -556,6 +583,7 @@ async function parent(): Promise<void> {
     else {
       bytes = buildResNet34Model(weights, { precision: s.precision, foldBatchNorm: s.fold });
       if (s.input === 'tiled') bytes = tiledInput(bytes);
+      if (s.input === 'flips') bytes = withFlipVariants(bytes, 'input');
     }
     writeFileSync(file, bytes);
   }
