@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import {
+  aiOnnxOpset,
   decodeModel,
   describeValueInfo,
   encodeModel,
@@ -100,10 +101,10 @@ export function validateBackbone(
     problems.push('weights are stored as external data; export one self-contained .onnx file');
   }
 
-  const opset = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
-  if (!opset || toNumber(opset.version as number) < MIN_BACKBONE_OPSET)
+  const opset = aiOnnxOpset(model);
+  if (opset < MIN_BACKBONE_OPSET)
     problems.push(
-      `ai.onnx opset ${opset ? toNumber(opset.version as number) : 'none'} is older than ${MIN_BACKBONE_OPSET}; export with --opset 17 (export-resnet34.py's default)`,
+      `ai.onnx opset ${opset || 'none'} is older than ${MIN_BACKBONE_OPSET}; export with --opset 17 (export-resnet34.py's default)`,
     );
 
   const inputs = (graph.input ?? []).filter((v) => !initNames.has(v.name)).map(describeValueInfo);

@@ -8,10 +8,15 @@ import { createImagingPool } from '../../../lib/imaging/imaging-pool.ts';
 import { stretchBounds } from '../../../lib/imaging/conversions.ts';
 import { tinyBackbone } from '../backbone/fixtures.ts';
 import { validateBackbone } from '../backbone/load.ts';
-import ort from 'onnxruntime-node';
 import { Embedder, type EmbedItem } from './embedder.ts';
-import { hostFlip } from './flip-fixtures.ts';
-import { FileEmbeddingStore, MemoryEmbeddingStore, type EmbeddingKey, type EmbeddingStore } from './cache.ts';
+import { hostFlip, plainFeatures } from './flip-fixtures.ts';
+import {
+  FileEmbeddingStore,
+  FLIPS,
+  MemoryEmbeddingStore,
+  type EmbeddingKey,
+  type EmbeddingStore,
+} from './cache.ts';
 
 const W = 48;
 const H = 64;
@@ -68,13 +73,13 @@ describe('Embedder', () => {
       await modelInput({ source: item.source, conversion: item.conversion, size: { height: H, width: W } })
     ).data;
     // The reference: the plain backbone on the input flipped on the host.
-    const plain = await ort.InferenceSession.create(backbone.bytes);
-    const batch = new Float32Array(4 * x.length);
-    (['none', 'h', 'v', 'hv'] as const).forEach((f, i) => batch.set(hostFlip(x, 3, H, W, f), i * x.length));
-    const out = await plain.run({ [backbone.inputName]: new ort.Tensor('float32', batch, [4, 3, H, W]) });
-    const all = out[backbone.featuresName].data as Float32Array;
-    const direct = [0, 1, 2, 3].map((f) => all.subarray(f * 512, (f + 1) * 512));
-    await plain.release();
+    const all = await plainFeatures(
+      backbone.bytes,
+      FLIPS.map((f) => hostFlip(x, 3, H, W, f)),
+      H,
+      W,
+    );
+    const direct = FLIPS.map((_, f) => all.subarray(f * 512, (f + 1) * 512));
     for (let f = 0; f < 4; f++) {
       assert.equal(vectors[f].length, 512);
       assert.ok(maxDiff(vectors[f], direct[f]) < 1e-5, `flip ${f}`);

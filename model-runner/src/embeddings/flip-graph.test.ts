@@ -6,21 +6,11 @@ import { BackboneError, validateBackbone } from '../backbone/load.ts';
 import { buildResNet34Model, initResNet34Weights } from '../backbone/resnet34.ts';
 import { decodeModel, encodeModel } from '../onnx/graph.ts';
 import { FLIPS } from './cache.ts';
-import { hostFlip } from './flip-fixtures.ts';
+import { hostFlip, plainFeatures } from './flip-fixtures.ts';
 import { splitFlipFeatures, withFlipVariants } from './flip-graph.ts';
 
 const maxDiff = (a: Float32Array, b: Float32Array) =>
   a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-
-/** Features of `inputs` (each C×H×W) through `bytes`, one run. */
-async function features(bytes: Uint8Array, inputs: Float32Array[], h: number, w: number) {
-  const session = await ort.InferenceSession.create(bytes);
-  const batch = new Float32Array(inputs.length * inputs[0].length);
-  inputs.forEach((x, i) => batch.set(x, i * x.length));
-  const out = await session.run({ input: new ort.Tensor('float32', batch, [inputs.length, 3, h, w]) });
-  await session.release();
-  return out.features.data as Float32Array;
-}
 
 const image = (seed: number, h: number, w: number) =>
   Float32Array.from({ length: 3 * h * w }, (_, i) => Math.sin(i * 0.37 + seed) + ((i * seed) % 7) / 7);
@@ -30,8 +20,8 @@ describe('the flips inside the backbone graph', () => {
     const [H, W] = [40, 24]; // not square, so a swapped axis cannot pass
     const bytes = tinyBackbone().bytes;
     const images = [image(1, H, W), image(2, H, W), image(3, H, W)];
-    const split = splitFlipFeatures(await features(withFlipVariants(bytes, 'input'), images, H, W), 3);
-    const reference = await features(
+    const split = splitFlipFeatures(await plainFeatures(withFlipVariants(bytes, 'input'), images, H, W), 3);
+    const reference = await plainFeatures(
       bytes,
       images.flatMap((x) => FLIPS.map((f) => hostFlip(x, 3, H, W, f))),
       H,

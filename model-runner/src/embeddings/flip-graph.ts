@@ -13,24 +13,10 @@
  */
 import { MIN_BACKBONE_OPSET } from '../backbone/load.ts';
 import { FLIPS, type Flip } from './cache.ts';
-import {
-  decodeModel,
-  encodeModel,
-  makeTensor,
-  onnx,
-  toNumber,
-  type ModelProto,
-  type NodeProto,
-} from '../onnx/graph.ts';
+import { aiOnnxOpset, decodeModel, encodeModel, makeTensor, onnx, type NodeProto } from '../onnx/graph.ts';
 
 /** The axes each flip reverses on an N×C×H×W tensor: 'h' mirrors the width, 'v' the height. */
 const FLIP_AXES: Record<Flip, number[]> = { none: [], h: [3], v: [2], hv: [2, 3] };
-
-/** The model's ai.onnx opset version (0 when it imports none). */
-function defaultOpset(model: ModelProto): number {
-  const entry = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
-  return entry ? toNumber(entry.version as number) : 0;
-}
 
 /**
  * `bytes` (a backbone whose one image input is `inputName`) with the flips prepended. The input keeps
@@ -39,7 +25,7 @@ function defaultOpset(model: ModelProto): number {
 export function withFlipVariants(bytes: Uint8Array, inputName: string): Uint8Array {
   const model = decodeModel(bytes);
   const graph = model.graph!;
-  const opset = defaultOpset(model);
+  const opset = aiOnnxOpset(model);
   if (opset < MIN_BACKBONE_OPSET)
     throw new Error(`flips in the graph need ai.onnx opset ≥ ${MIN_BACKBONE_OPSET}; the model has ${opset}`);
   const used = new Set<string>();

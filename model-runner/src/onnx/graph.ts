@@ -423,6 +423,12 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
   return onnx.ModelProto.decode(bytes);
 }
 
+/** The ai.onnx (default domain) opset a decoded model imports; 0 when it imports none. */
+export function aiOnnxOpset(model: ModelProto | onnxProto.onnx.IModelProto): number {
+  const entry = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
+  return entry ? toNumber(entry.version as number) : 0;
+}
+
 /** Metadata (metadata_props) of a decoded model as a plain record. */
 export function modelMetadata(model: ModelProto | onnxProto.onnx.IModelProto): Record<string, string> {
   const out: Record<string, string> = {};
